@@ -1,0 +1,50 @@
+import yargs, { CommandModule } from 'yargs';
+
+import { UserError } from '../errors';
+
+/**
+ * Command modules of the `fashion-gan` command line. Each exports `command`, a yargs
+ * CommandModule, and loads libtensorflow only inside its handler so that `--help` stays fast.
+ */
+const COMMAND_MODULES: string[] = [
+  '../../stages/prepare/command',
+];
+
+/** Runs the command line with the given arguments (without `node` and the script). */
+export async function main(argv: string[]): Promise<void> {
+  const cli = yargs(argv)
+    .scriptName('fashion-gan')
+    .usage('$0 <command> [options]')
+    .strict()
+    .demandCommand(1, 'name a command; see --help')
+    .recommendCommands()
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .fail((message, error, instance) => {
+      if (error) throw error;
+      // yargs validation failures: one line, then a hint, exit 2 as most CLIs do.
+      process.stderr.write(`fashion-gan: ${message}\n(run with --help for usage)\n`);
+      instance.exit(2, new Error(message));
+    });
+
+  for (const modulePath of COMMAND_MODULES) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { command } = require(modulePath) as { command: CommandModule };
+    cli.command(command);
+  }
+
+  try {
+    await cli.parseAsync();
+  } catch (error) {
+    reportAndExit(error);
+  }
+}
+
+/** Prints a user error as one line, or an unexpected error with its stack, and exits. */
+export function reportAndExit(error: unknown): never {
+  if (error instanceof UserError) {
+    process.stderr.write(`fashion-gan: ${error.message}\n`);
+    process.exit(error.exitCode);
+  }
+  process.stderr.write(`fashion-gan: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`);
+  process.exit(70);
+}
