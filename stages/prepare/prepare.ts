@@ -1,0 +1,163 @@
+import { createHash } from 'crypto';
+
+import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SHAPE, IMAGE_SIZE } from '../../lib/constants';
+import {
+  DATASET_FORMAT,
+  DatasetManifest,
+  MANIFEST_NAME,
+  SplitManifest,
+  classHistogram,
+} from '../../lib/dataset/prepared';
+import { IdxImages, IdxLabels, parseIdxImages, parseIdxLabels } from '../../lib/dataset/idx';
+import { SourceFiles } from '../../lib/dataset/source';
+import { UserError } from '../../lib/errors';
+import { Logger } from '../../lib/log/logger';
+import { ArtifactStore, StoreError, joinKey } from '../../lib/storage/store';
+
+export interface PrepareOptions {
+  /** Key prefix of the prepared data set in the store. */
+  out: string;
+  /** Keep only the first N training samples (a quick subset); all when undefined. */
+  limitTrain?: number;
+  /** Keep only the first N test samples; all when undefined. */
+  limitTest?: number;
+  /** Description of where the files came from, stored in the manifest. */
+  sourceDescription: string;
+}
+
+export interface PrepareResult {
+  manifest: DatasetManifest;
+  /** True when the store already held this exact data set and nothing was written. */
+  unchanged: boolean;
+}
+
+interface ParsedSplit {
+  images: Uint8Array;
+  labels: Uint8Array;
+}
+
+/**
+ * Validates the Fashion-MNIST IDX files and writes them to the store in training-ready form:
+ * raw uint8 images and labels per split under `out/<hash>/`, then `out/dataset.json` last, so
+ * that a reader sees either the previous data set or the new one, never a mix.
+ */
+export async function prepareDataset(
+  files: SourceFiles,
+  store: ArtifactStore,
+  options: PrepareOptions,
+  logger: Logger,
+): Promise<PrepareResult> {
+  const splits = {
+    train: parseSplit(files.train, options.limitTrain),
+    test: parseSplit(files.test, options.limitTest),
+  };
+
+  const hash = contentHash(splits);
+  const existing = await readExistingManifest(store, options.out);
+  if (existing?.hash === hash && (await objectsExist(store, options.out, existing))) {
+    logger.info('data set already prepared; nothing to do', { out: options.out, hash: hash.slice(0, 16) });
+    return { manifest: existing, unchanged: true };
+  }
+
+  const folder = hash.slice(0, 16);
+  const manifest: DatasetManifest = {
+    format: DATASET_FORMAT,
+    hash,
+    imageShape: [...IMAGE_SHAPE],
+    classNames: [...CLASS_NAMES],
+    createdAt: new Date().toISOString(),
+    source: options.sourceDescription,
+    splits: {
+      train: describeSplit(splits.train, folder, 'train'),
+      test: describeSplit(splits.test, folder, 'test'),
+    },
+  };
+  for (const split of ['train', 'test'] as const) {
+    const entry = manifest.splits[split];
+    await store.put(joinKey(options.out, entry.images), Buffer.from(splits[split].images));
+    await store.put(joinKey(options.out, entry.labels), Buffer.from(splits[split].labels));
+  }
+  await store.put(joinKey(options.out, MANIFEST_NAME), `${JSON.stringify(manifest, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
+  logger.info('data set prepared', {
+    out: options.out,
+    hash: hash.slice(0, 16),
+    train: manifest.splits.train.count,
+    test: manifest.splits.test.count,
+    train_pixel_mean: manifest.splits.train.pixelMean,
+    test_pixel_mean: manifest.splits.test.pixelMean,
+  });
+  return { manifest, unchanged: false };
+}
+
+function parseSplit(files: SourceFiles['train'], limit: number | undefined): ParsedSplit {
+  const images: IdxImages = parseIdxImages(files.images.path, files.images.body);
+  const labels: IdxLabels = parseIdxLabels(files.labels.path, files.labels.body);
+  if (images.rows !== IMAGE_SIZE || images.columns !== IMAGE_SIZE) {
+    throw new UserError(
+      `${files.images.path}: images are ${images.rows}x${images.columns}, expected ${IMAGE_SIZE}x${IMAGE_SIZE}`,
+    );
+  }
+  if (images.count !== labels.count) {
+    throw new UserError(
+      `${files.images.path}: ${images.count} images but ${files.labels.path} has ${labels.count} labels`,
+    );
+  }
+  if (images.count === 0) throw new UserError(`${files.images.path}: contains no images`);
+  const badIndex = labels.labels.findIndex((label) => label >= CLASS_NAMES.length);
+  if (badIndex >= 0) {
+    throw new UserError(
+      `${files.labels.path}: label ${labels.labels[badIndex]} at index ${badIndex} is outside 0-${CLASS_NAMES.length - 1}`,
+    );
+  }
+  const count = Math.min(images.count, limit ?? images.count);
+  return {
+    images: images.pixels.subarray(0, count * IMAGE_PIXELS),
+    labels: labels.labels.subarray(0, count),
+  };
+}
+
+function describeSplit(split: ParsedSplit, folder: string, name: string): SplitManifest {
+  let sum = 0;
+  for (const value of split.images) sum += value;
+  return {
+    count: split.labels.length,
+    images: `${folder}/${name}-images.u8`,
+    labels: `${folder}/${name}-labels.u8`,
+    classHistogram: classHistogram(split.labels),
+    pixelMean: Number((sum / split.images.length).toFixed(2)),
+  };
+}
+
+function contentHash(splits: Record<'train' | 'test', ParsedSplit>): string {
+  const hash = createHash('sha256');
+  for (const split of ['train', 'test'] as const) {
+    for (const part of [splits[split].images, splits[split].labels]) {
+      // The length goes first so that moving bytes between objects changes the hash.
+      hash.update(`${split}:${part.length}:`);
+      hash.update(part);
+    }
+  }
+  return hash.digest('hex');
+}
+
+async function readExistingManifest(store: ArtifactStore, out: string): Promise<DatasetManifest | undefined> {
+  try {
+    return JSON.parse((await store.get(joinKey(out, MANIFEST_NAME))).toString('utf8')) as DatasetManifest;
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'not-found') return undefined;
+    // A damaged manifest is replaced by the new one; any other store error is real.
+    if (error instanceof SyntaxError) return undefined;
+    throw error;
+  }
+}
+
+async function objectsExist(store: ArtifactStore, out: string, manifest: DatasetManifest): Promise<boolean> {
+  const keys = (['train', 'test'] as const).flatMap((split) => [
+    manifest.splits[split].images,
+    manifest.splits[split].labels,
+  ]);
+  const present = await Promise.all(keys.map((key) => store.exists(joinKey(out, key))));
+  return present.every(Boolean);
+}
