@@ -1,0 +1,71 @@
+import * as tf from '@tensorflow/tfjs';
+
+import { IMAGE_SHAPE } from '../constants';
+import { UserError } from '../errors';
+import { ArtifactStore, StoreError, joinKey } from '../storage/store';
+import { GeneratorMeta } from './generator';
+import { loadModel, saveModel } from './store-io';
+
+/** Where a training run keeps its final generator, relative to the run's output prefix. */
+export const GENERATOR_PREFIX = 'model/generator';
+export const GENERATOR_META = 'model/generator-meta.json';
+
+/** Saves the generator's weights, then its metadata, under `trainOut`. */
+export async function saveGenerator(
+  store: ArtifactStore,
+  trainOut: string,
+  model: tf.LayersModel,
+  meta: GeneratorMeta,
+): Promise<void> {
+  await saveModel(model, store, joinKey(trainOut, GENERATOR_PREFIX));
+  await store.put(joinKey(trainOut, GENERATOR_META), `${JSON.stringify(meta, null, 2)}\n`, {
+    contentType: 'application/json',
+  });
+}
+
+/**
+ * Loads the generator that a training run saved under `trainOut` and checks that its inputs and
+ * output have the shapes its metadata promises: [n, latentSize] (and [n, 1] labels when
+ * conditional) in, [n, 28, 28, 1] out.
+ */
+export async function loadGenerator(
+  store: ArtifactStore,
+  trainOut: string,
+): Promise<{ model: tf.LayersModel; meta: GeneratorMeta }> {
+  const metaKey = joinKey(trainOut, GENERATOR_META);
+  let meta: GeneratorMeta;
+  try {
+    meta = JSON.parse((await store.get(metaKey)).toString('utf8')) as GeneratorMeta;
+  } catch (error) {
+    if (error instanceof StoreError && error.code === 'not-found') {
+      throw new UserError(`${store.url}: no trained generator at '${trainOut}' (${metaKey} not found); run the train stage first`);
+    }
+    if (error instanceof SyntaxError) throw new UserError(`${store.url}: ${metaKey} is not valid JSON`);
+    throw error;
+  }
+
+  const model = await loadModel(store, joinKey(trainOut, GENERATOR_PREFIX));
+  const problem = shapeProblem(model, meta);
+  if (problem) {
+    model.dispose();
+    throw new UserError(`${store.url}: generator at '${trainOut}' ${problem}`);
+  }
+  return { model, meta };
+}
+
+function shapeProblem(model: tf.LayersModel, meta: GeneratorMeta): string | undefined {
+  const expectedInputs = meta.conditional ? 2 : 1;
+  if (model.inputs.length !== expectedInputs) {
+    return `has ${model.inputs.length} inputs, expected ${expectedInputs} (${meta.conditional ? 'latent and label' : 'latent'})`;
+  }
+  const latentShape = model.inputs[0].shape;
+  if (latentShape.length !== 2 || latentShape[1] !== meta.latentSize) {
+    return `takes latent input of shape [${latentShape.join(', ')}], expected [null, ${meta.latentSize}]`;
+  }
+  const output = model.outputs[0].shape;
+  const wanted = [null, ...IMAGE_SHAPE];
+  if (output.length !== wanted.length || output.some((size, i) => size !== wanted[i])) {
+    return `outputs shape [${output.join(', ')}], expected [null, ${IMAGE_SHAPE.join(', ')}]`;
+  }
+  return undefined;
+}

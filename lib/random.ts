@@ -1,0 +1,49 @@
+import seedrandom from 'seedrandom';
+
+/** State of a `SeededRandom`, stored in checkpoints so a resumed run draws the same numbers. */
+export type RandomState = object;
+
+/**
+ * A seeded pseudo-random generator (seedrandom's Alea) whose state can be saved and restored.
+ * Training draws every random number from one of these: data order, label choices and the
+ * seeds of tensor ops (noise, dropout).
+ */
+export class SeededRandom {
+  private prng: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
+
+  constructor(seed: number | string, state?: RandomState) {
+    this.prng = state
+      ? seedrandom.alea('', { state: state as seedrandom.State.Alea })
+      : seedrandom.alea(String(seed), { state: true });
+  }
+
+  /** A float in [0, 1). */
+  next(): number {
+    return this.prng();
+  }
+
+  /** An integer in [0, max). */
+  int(max: number): number {
+    return Math.floor(this.prng() * max);
+  }
+
+  /** A seed for a tfjs random op, so the op draws a different but reproducible stream. */
+  opSeed(): number {
+    return this.prng.int32() >>> 0;
+  }
+
+  /** Shuffles an array in place (Fisher-Yates) and returns it. */
+  shuffle<T>(items: T[] | Int32Array): T[] | Int32Array {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const swap = items[i];
+      items[i] = items[j];
+      items[j] = swap;
+    }
+    return items;
+  }
+
+  state(): RandomState {
+    return this.prng.state();
+  }
+}
