@@ -1,7 +1,284 @@
-import { ArtifactStore, StoreError } from './store';
+import { createHash } from 'crypto';
+import * as http from 'http';
+import * as https from 'https';
+import * as Minio from 'minio';
+import { Readable } from 'stream';
 
-/** Opens an S3-compatible bucket. */
-export function createS3Store(url: string): ArtifactStore {
-  // TODO: the S3 backend is being written; until then s3:// URLs are rejected.
-  throw new StoreError('invalid-url', `store URL '${url}': the S3 backend is not available yet`);
+import { Logger, createLogger } from '../log/logger';
+import { RetryPolicy, withRetry } from './retry';
+import { MIN_PART_SIZE, S3Config, loadS3Config } from './s3-config';
+import { objectKeyOf, translateS3Error } from './s3-errors';
+import { uploadStream } from './s3-upload';
+import {
+  ArtifactStore,
+  PutOptions,
+  StoreError,
+  checkKey,
+  checkPrefix,
+  contentTypeFor,
+} from './store';
+
+/** Overrides for tests and tools; everything else comes from the environment. */
+export interface S3StoreOptions {
+  /** Environment to read the configuration from (default `process.env`). */
+  env?: Record<string, string | undefined>;
+  retry?: Partial<RetryPolicy>;
+  /** Multipart part size in bytes, at least 5 MiB. */
+  partSize?: number;
+  logger?: Logger;
+}
+
+/** Keys per ListObjectsV2 page: the S3 maximum. */
+const LIST_PAGE_SIZE = 1000;
+
+/** Statement ids of the bucket policy statements that `setPublicRead` writes start with this. */
+export const PUBLIC_READ_SID_PREFIX = 'FashionGanPublicRead';
+
+/** Opens `s3://bucket/prefix`, configured from the environment as `loadS3Config` describes. */
+export function createS3Store(url: string, options: S3StoreOptions = {}): S3Store {
+  const config = loadS3Config(url, options.env);
+  if (options.retry) config.retry = { ...config.retry, ...options.retry };
+  if (options.partSize !== undefined) {
+    if (options.partSize < MIN_PART_SIZE) {
+      throw new StoreError('invalid-config', `${url}: part size must be at least ${MIN_PART_SIZE} bytes`);
+    }
+    config.partSize = options.partSize;
+  }
+  return new S3Store(config, options.logger);
+}
+
+/**
+ * An artifact store in an S3-compatible bucket, over the minio client. Every request is retried
+ * after transient errors (lib/storage/retry.ts) and failures become `StoreError`s whose message
+ * names the bucket, the key and what to fix.
+ */
+export class S3Store implements ArtifactStore {
+  readonly url: string;
+  readonly config: S3Config;
+  private readonly client: Minio.Client;
+  private readonly agent: http.Agent;
+  private readonly logger: Logger;
+
+  constructor(config: S3Config, logger: Logger = createLogger('storage')) {
+    this.config = config;
+    this.url = config.url;
+    this.logger = logger;
+    const protocol = config.useSSL ? https : http;
+    this.agent = new protocol.Agent({ keepAlive: true });
+    this.client = new Minio.Client({
+      endPoint: config.host,
+      port: config.port,
+      useSSL: config.useSSL,
+      region: config.region,
+      pathStyle: config.pathStyle,
+      accessKey: config.credentials.accessKey,
+      secretKey: config.credentials.secretKey,
+      sessionToken: config.credentials.sessionToken,
+      partSize: config.partSize,
+      transport: { request: timedRequest(protocol, config.requestTimeoutMs) },
+      transportAgent: this.agent,
+      // withRetry retries instead, because it logs each retry and never repeats a permanent error.
+      retryOptions: { disableRetry: true },
+    });
+  }
+
+  async put(key: string, body: Buffer | string, options?: PutOptions): Promise<void> {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    await this.putStream(key, Readable.from([bytes]), options);
+  }
+
+  async putStream(key: string, body: Readable, options?: PutOptions): Promise<void> {
+    const target = {
+      client: this.client,
+      bucket: this.config.bucket,
+      objectKey: this.objectKey(key),
+      key,
+      contentType: options?.contentType ?? contentTypeFor(key),
+      partSize: this.config.partSize,
+    };
+    try {
+      await uploadStream(target, body, this.run, this.logger);
+    } catch (error) {
+      body.destroy();
+      throw error instanceof StoreError ? error : this.translate(error, 'writing', key, 1);
+    }
+  }
+
+  async get(key: string): Promise<Buffer> {
+    // The whole read is one attempt, so a connection lost halfway is retried from the start.
+    return this.run('get', key, async () => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of await this.client.getObject(this.config.bucket, this.objectKey(key))) {
+        chunks.push(chunk as Buffer);
+      }
+      return Buffer.concat(chunks);
+    });
+  }
+
+  async getStream(key: string): Promise<Readable> {
+    // NOTE: only opening the stream is retried; an error while reading reaches the consumer.
+    return this.run('get', key, () => this.client.getObject(this.config.bucket, this.objectKey(key)));
+  }
+
+  async exists(key: string): Promise<boolean> {
+    try {
+      await this.run('stat', key, () => this.client.statObject(this.config.bucket, this.objectKey(key)));
+      return true;
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'not-found') return false;
+      throw error;
+    }
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    checkPrefix(prefix);
+    const listed = this.config.prefix === '' ? prefix : `${this.config.prefix}/${prefix}`;
+    const strip = this.config.prefix === '' ? 0 : this.config.prefix.length + 1;
+    const keys: string[] = [];
+    let token = '';
+    // Each page is one request, retried on its own; the continuation token carries the position.
+    do {
+      const page = await this.run('list', prefix, () =>
+        this.client.listObjectsV2Query(this.config.bucket, listed, token, '', LIST_PAGE_SIZE, ''),
+      );
+      for (const item of page.objects) if (item.name !== undefined) keys.push(item.name.slice(strip));
+      token = page.isTruncated ? page.nextContinuationToken : '';
+    } while (token !== '');
+    return keys.sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.run('delete', key, () => this.client.removeObject(this.config.bucket, this.objectKey(key)));
+  }
+
+  /**
+   * Adds a bucket policy statement that lets anyone read (s3:GetObject) the objects under
+   * `prefix/`, treated as a folder, so `gallery` opens `gallery/*` but not `gallery-old/*`.
+   * Statements for other prefixes, ours or anyone's, are kept; a statement that an earlier call
+   * wrote for the same prefix is replaced. Listing the bucket stays private.
+   */
+  async setPublicRead(prefix: string): Promise<void> {
+    const folder = prefix.replace(/\/+$/, '');
+    if (folder === '') {
+      throw new StoreError(
+        'invalid-key',
+        `${this.url}: setPublicRead needs a prefix: making the whole store public is not allowed`,
+      );
+    }
+    checkKey(folder, 'prefix');
+
+    const resource = `arn:aws:s3:::${this.config.bucket}/${this.objectKey(folder)}/*`;
+    const sid = `${PUBLIC_READ_SID_PREFIX}${createHash('sha256').update(resource).digest('hex').slice(0, 16)}`;
+    const policy = await this.readBucketPolicy(folder);
+    policy.Statement = policy.Statement.filter((statement) => statement.Sid !== sid);
+    policy.Statement.push({
+      Sid: sid,
+      Effect: 'Allow',
+      Principal: '*',
+      Action: ['s3:GetObject'],
+      Resource: [resource],
+    });
+    await this.run('set-policy', folder, () =>
+      this.client.setBucketPolicy(this.config.bucket, JSON.stringify(policy)),
+    );
+    this.logger.info('made a prefix readable without credentials', { store: this.url, prefix: folder });
+  }
+
+  async close(): Promise<void> {
+    this.agent.destroy();
+  }
+
+  /** Returns the object key inside the bucket after checking the store key. */
+  objectKey(key: string): string {
+    return objectKeyOf(this.config, checkKey(key));
+  }
+
+  private async readBucketPolicy(folder: string): Promise<BucketPolicy> {
+    let text: string;
+    try {
+      text = await this.run('get-policy', folder, () => this.client.getBucketPolicy(this.config.bucket));
+    } catch (error) {
+      if (error instanceof StoreError && error.code === 'not-found') return emptyPolicy();
+      throw error;
+    }
+    try {
+      const policy = JSON.parse(text) as BucketPolicy;
+      if (!Array.isArray(policy.Statement)) policy.Statement = policy.Statement ? [policy.Statement] : [];
+      return policy;
+    } catch {
+      throw new StoreError(
+        'failed',
+        `${this.url}: the bucket policy of '${this.config.bucket}' is not valid JSON; fix or` +
+          ' delete it before publishing',
+      );
+    }
+  }
+
+  /** Sends one request with retries, turning its final error into a `StoreError`. */
+  private readonly run = async <T>(operation: string, key: string, request: () => Promise<T>) => {
+    let attempts = 0;
+    const counted = () => {
+      attempts += 1;
+      return request();
+    };
+    try {
+      return await withRetry(counted, this.config.retry, { operation, store: this.url, key }, this.logger);
+    } catch (error) {
+      throw this.translate(error, describe(operation), key, attempts);
+    }
+  };
+
+  private translate(error: unknown, action: string, key: string, attempts: number): StoreError {
+    return translateS3Error(normalizePolicyError(error), this.config, action, key, attempts);
+  }
+}
+
+interface BucketPolicy {
+  Version: string;
+  Statement: Record<string, unknown>[];
+}
+
+function emptyPolicy(): BucketPolicy {
+  return { Version: '2012-10-17', Statement: [] };
+}
+
+/** Maps NoSuchBucketPolicy to not-found, because a bucket without a policy has an empty one. */
+function normalizePolicyError(error: unknown): unknown {
+  if ((error as { code?: string })?.code === 'NoSuchBucketPolicy') {
+    return Object.assign(new Error('no bucket policy'), { code: 'NoSuchKey' });
+  }
+  return error;
+}
+
+function describe(operation: string): string {
+  const actions: Record<string, string> = {
+    put: 'writing',
+    'start-upload': 'writing',
+    'upload-part': 'writing',
+    'complete-upload': 'writing',
+    'abort-upload': 'aborting the upload of',
+    get: 'reading',
+    stat: 'checking',
+    list: 'listing',
+    delete: 'deleting',
+    'get-policy': 'reading the bucket policy for',
+    'set-policy': 'setting the bucket policy for',
+  };
+  return actions[operation] ?? operation;
+}
+
+/**
+ * Wraps `request` so that a request whose socket stays idle for `timeoutMs` fails with
+ * ETIMEDOUT (and is retried) instead of hanging, because Node sets no such limit by default.
+ */
+function timedRequest(protocol: typeof http | typeof https, timeoutMs: number): typeof http.request {
+  const request = (...args: unknown[]) => {
+    const outgoing = (protocol.request as (...a: unknown[]) => http.ClientRequest)(...args);
+    outgoing.setTimeout(timeoutMs, () => {
+      const error = Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      outgoing.destroy(error);
+    });
+    return outgoing;
+  };
+  return request as typeof http.request;
 }

@@ -52,6 +52,7 @@ export type StoreErrorCode =
   | 'not-found'
   | 'invalid-key'
   | 'invalid-url'
+  | 'invalid-config'
   | 'unreachable'
   | 'access-denied'
   | 'no-such-bucket'
