@@ -8,6 +8,7 @@ import { UserError } from '../errors';
  */
 const COMMAND_MODULES: string[] = [
   '../../stages/prepare/command',
+  '../pipeline/command',
 ];
 
 /** Runs the command line with the given arguments (without `node` and the script). */
