@@ -375,6 +375,15 @@ function schemaError(error: ErrorObject): PipelineError | undefined {
       }
       return { path, message: `expected ${meaning}, got ${describeValue(error.data)}` };
     }
+    case 'minimum':
+    case 'maximum':
+    case 'exclusiveMinimum': {
+      const comparison = String(params.comparison);
+      return {
+        path,
+        message: `expected a number ${comparison} ${params.limit}, got ${describeValue(error.data)}`,
+      };
+    }
     default:
       return { path, message: `${error.message ?? 'invalid'}, got ${describeValue(error.data)}` };
   }
