@@ -8,7 +8,11 @@ import { UserError } from '../errors';
  */
 const COMMAND_MODULES: string[] = [
   '../../stages/prepare/command',
+  '../../stages/train/command',
   '../pipeline/command',
+  '../../stages/publish/command',
+  '../../stages/publish/line-command',
+  '../../stages/publish/gallery-command',
 ];
 
 /** Runs the command line with the given arguments (without `node` and the script). */

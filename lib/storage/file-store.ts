@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { createReadStream, createWriteStream, promises as fs } from 'fs';
+import { createWriteStream, promises as fs } from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
@@ -43,7 +43,9 @@ export class FileStore implements ArtifactStore {
     const file = this.pathOf(key);
     try {
       const handle = await fs.open(file, 'r');
-      return createReadStream('', { fd: handle.fd, autoClose: true });
+      // The stream owns the handle, so the handle cannot be garbage-collected (closing its fd)
+      // while the stream still reads from it.
+      return handle.createReadStream();
     } catch (error) {
       throw this.translate(error, key);
     }
@@ -68,10 +70,19 @@ export class FileStore implements ArtifactStore {
   }
 
   async delete(key: string): Promise<void> {
+    const file = this.pathOf(key);
     try {
-      await fs.unlink(this.pathOf(key));
+      await fs.unlink(file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw this.translate(error, key);
+    }
+    // Folders stand in for key prefixes, so one left empty is removed like a bucket would.
+    for (let folder = path.dirname(file); folder.startsWith(this.root + path.sep); folder = path.dirname(folder)) {
+      try {
+        await fs.rmdir(folder);
+      } catch {
+        break;
+      }
     }
   }
 
