@@ -25,7 +25,7 @@ export interface CacheEntry {
   durationSeconds: number;
 }
 
-/** What a stage's cache key covers. */
+/** Inputs of a stage's cache key. */
 export interface CacheKeyInput {
   stage: StageSpec;
   parameters: Record<string, ParameterValue>;

@@ -65,7 +65,10 @@ export const command: CommandModule<object, PipelineArgs> = {
         type: 'string',
         describe: 'Run id; a timestamp and random suffix if absent',
       })
-      .option('only', { type: 'string', describe: 'Run only this stage, with earlier ones cached' })
+      .option('only', {
+        type: 'string',
+        describe: 'Run only this stage, even if cached; the stages before it must be cached',
+      })
       .option('from', { type: 'string', describe: 'Rerun this stage and all after it' })
       .option('dry-run', {
         type: 'boolean',
@@ -88,6 +91,14 @@ export const command: CommandModule<object, PipelineArgs> = {
     if (args.source !== undefined) sets.push(`prepare.source=${await sourceFolder(args.source)}`);
     if (args.download) sets.push('prepare.download=true');
 
+    // Ctrl-C reaches the stage processes too, which fail, so the runner can still record the
+    // run as failed. A second Ctrl-C ends the runner at once.
+    const onInterrupt = () => {
+      process.stderr.write('fashion-gan: interrupted, recording the run (Ctrl-C again to quit)\n');
+      process.once('SIGINT', () => process.exit(130));
+    };
+    process.once('SIGINT', onInterrupt);
+
     const record = await runPipeline({
       pipelineFile: args.file,
       store: args.store,
@@ -100,6 +111,7 @@ export const command: CommandModule<object, PipelineArgs> = {
       dryRun: args['dry-run'],
       stageOutput: args.quiet ? undefined : (line) => process.stderr.write(`${line}\n`),
     });
+    process.off('SIGINT', onInterrupt);
     if (record.state === 'failed') process.exitCode = 1;
   },
 };

@@ -7,7 +7,7 @@ export interface GraphNode {
 }
 
 /**
- * Orders stages so that each comes after its dependencies; among stages that are ready at the same
+ * Orders stages so that each comes after its dependencies. Among stages that are ready at the same
  * time, the one earlier in the input comes first. Expects an acyclic graph (see findCycle).
  */
 export function orderStages<T extends GraphNode>(stages: T[]): T[] {

@@ -4,7 +4,7 @@ import { createInterface } from 'readline';
 /** Seconds between SIGTERM and SIGKILL when a stage outlives its timeout. */
 const KILL_GRACE_SECONDS = 10;
 
-/** Longest failure reason kept from a stage's standard error, in characters. */
+/** Maximum length of a failure reason taken from a stage's standard error, in characters. */
 const MAX_REASON_LENGTH = 400;
 
 export interface StageProcessOptions {

@@ -19,13 +19,13 @@ export interface StageRecord {
   durationSeconds?: number;
   attempts: number;
   exitCode?: number | null;
-  /** Why the stage failed or was skipped, in one line. */
+  /** Reason the stage failed or was skipped, in one line. */
   reason?: string;
   /** Store key of the stage's combined standard output and error. */
   log?: string;
 }
 
-/** What a pipeline run did, stored at `runs/<run-id>/run.json` and updated as it progresses. */
+/** Record of a pipeline run, stored at `runs/<run-id>/run.json` and updated as it progresses. */
 export interface RunRecord {
   format: 'fashion-gan-run/1';
   runId: string;

@@ -279,7 +279,7 @@ class Runner {
     try {
       for (let attempt = 1; attempt <= maxAttempts; attempt++) {
         entry.attempts = attempt;
-        const attemptText = maxAttempts > 1 ? ` (attempt ${attempt}/${maxAttempts})` : '';
+        const attemptText = attempt > 1 ? ` (attempt ${attempt}/${maxAttempts})` : '';
         this.output(`${label(stage.name)} started${attemptText}`);
         log.push(`# ${new Date().toISOString()} ${argv.join(' ')}${attemptText}`);
 
@@ -314,7 +314,7 @@ class Runner {
     const entry = this.record.stages[stage.name];
     entry.durationSeconds = secondsSince(entry.startedAt!);
     entry.reason = undefined;
-    // Outputs may be missing if the stage wrote elsewhere; then no cache entry points at them.
+    // A stage that wrote elsewhere leaves an output empty, and no cache entry may point at it.
     const missing: string[] = [];
     for (const [name, prefix] of Object.entries(entry.outputs)) {
       if ((await this.store.list(`${prefix}/`)).length === 0) missing.push(`${name} (${prefix}/)`);

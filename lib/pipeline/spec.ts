@@ -298,8 +298,8 @@ export function resolveParameters(
   if (profile !== undefined) applyOverrides(values, profile.set);
 
   for (const text of options.sets ?? []) {
-    const { ref, value } = parseSet(spec, text);
-    values[ref.stage][ref.artifact] = value;
+    const setting = parseSet(spec, text);
+    values[setting.stage][setting.parameter] = setting.value;
   }
 
   for (const stage of spec.stages) {
@@ -321,16 +321,21 @@ function applyOverrides(values: ResolvedParameters, overrides: Overrides): void 
   }
 }
 
-/** Parses and type-checks one `--set stage.parameter=value`; `ref.artifact` is the parameter. */
-export function parseSet(
-  spec: PipelineSpec,
-  text: string,
-): { ref: ArtifactRef; value: ParameterValue } {
+/** One parameter override parsed from `--set STAGE.PARAMETER=VALUE`. */
+export interface ParameterSetting {
+  stage: string;
+  parameter: string;
+  value: ParameterValue;
+}
+
+/** Parses and type-checks one `--set stage.parameter=value`. */
+export function parseSet(spec: PipelineSpec, text: string): ParameterSetting {
   const equals = text.indexOf('=');
   const key = equals < 0 ? text : text.slice(0, equals);
   if (equals < 0 || !key.includes('.')) {
     throw new UserError(`--set ${text}: expected STAGE.PARAMETER=VALUE, such as train.epochs=3`);
   }
+
   const ref = splitRef(key);
   const stage = spec.stages.find((candidate) => candidate.name === ref.stage);
   if (stage === undefined) {
@@ -342,6 +347,7 @@ export function parseSet(
       `--set ${text}: unknown stage '${ref.stage}'${hint ? `, did you mean '${hint}'?` : ''}`,
     );
   }
+
   const parameter = stage.inputs.parameters[ref.artifact];
   if (parameter === undefined) {
     const names = Object.keys(stage.inputs.parameters);
@@ -351,6 +357,7 @@ export function parseSet(
         (hint ? `, did you mean '${hint}'?` : ` (parameters: ${names.join(', ') || 'none'})`),
     );
   }
+
   const value = parseParameterText(parameter, text.slice(equals + 1));
   const expected = checkParameterValue(parameter, value);
   if (expected !== undefined) {
@@ -358,5 +365,5 @@ export function parseSet(
       `--set ${text}: parameter ${key} expects ${expected}, got ${describeValue(value)}`,
     );
   }
-  return { ref, value };
+  return { stage: stage.name, parameter: ref.artifact, value };
 }

@@ -298,9 +298,13 @@ function unknownName(kind: string, name: string, candidates: string[]): string {
 function editDistance(a: string, b: string): number {
   const rows = a.length + 1;
   const columns = b.length + 1;
-  const distance: number[][] = Array.from({ length: rows }, (_, i) =>
-    Array.from({ length: columns }, (_, j) => (i === 0 ? j : j === 0 ? i : 0)),
-  );
+  const distance: number[][] = [];
+  for (let i = 0; i < rows; i++) {
+    distance.push(new Array<number>(columns).fill(0));
+    distance[i][0] = i;
+  }
+  for (let j = 0; j < columns; j++) distance[0][j] = j;
+
   for (let i = 1; i < rows; i++) {
     for (let j = 1; j < columns; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
