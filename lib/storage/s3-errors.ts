@@ -5,6 +5,9 @@ import { StoreError } from './store';
 /** S3 error codes of a key or upload that does not exist. */
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
 
+/** Codes for an access key that the server does not know; versitygw 1.8.0 sends the second. */
+const UNKNOWN_ACCESS_KEY_CODES = new Set(['InvalidAccessKeyId', 'XAdminUserNotFound']);
+
 /**
  * Words a failed S3 request as one line for the user: what failed, on which bucket and key, and
  * what to fix. Messages name the credential variables, never their values. `attempts` is how
@@ -37,7 +40,7 @@ export function translateS3Error(
         ' or fix the bucket name in the store URL',
     );
   }
-  if (code === 'InvalidAccessKeyId') {
+  if (code && UNKNOWN_ACCESS_KEY_CODES.has(code)) {
     return new StoreError(
       'access-denied',
       `${where} failed: ${config.endpoint} does not know the access key: ${fixCredentials}`,

@@ -1,0 +1,91 @@
+import { createHash, randomFillSync } from 'crypto';
+import { Readable } from 'stream';
+import { setFlagsFromString } from 'v8';
+import { runInNewContext } from 'vm';
+
+/** A stream of random bytes made on demand, with the SHA-256 of everything it produced. */
+export interface GeneratedStream {
+  stream: Readable;
+  /** Hex SHA-256 of the bytes produced so far; complete once the stream has ended. */
+  digest(): string;
+  /** Bytes produced so far. */
+  produced(): number;
+}
+
+/**
+ * Returns a stream of `size` random bytes in `chunkSize` chunks that are generated only when the
+ * consumer reads, so the test never holds the whole body. `onChunk` runs after each chunk with
+ * the byte count so far, which lets a test act in the middle of an upload.
+ */
+export function generatedStream(
+  size: number,
+  options: { chunkSize?: number; onChunk?: (produced: number) => void } = {},
+): GeneratedStream {
+  const chunkSize = options.chunkSize ?? 64 * 1024;
+  const hash = createHash('sha256');
+  let produced = 0;
+  let digest: string | undefined;
+
+  const stream = new Readable({
+    read() {
+      if (produced >= size) {
+        digest = hash.digest('hex');
+        this.push(null);
+        return;
+      }
+      const chunk = randomFillSync(Buffer.allocUnsafe(Math.min(chunkSize, size - produced)));
+      hash.update(chunk);
+      produced += chunk.length;
+      this.push(chunk);
+      options.onChunk?.(produced);
+    },
+  });
+
+  return {
+    stream,
+    digest: () => digest ?? hash.copy().digest('hex'),
+    produced: () => produced,
+  };
+}
+
+/** Returns the hex SHA-256 and the length of a stream's bytes, read chunk by chunk. */
+export async function digestStream(stream: Readable): Promise<{ sha256: string; bytes: number }> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of stream) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+export function sha256(body: Buffer): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
+/** Full garbage collection on demand, so that memory samples count live buffers only. */
+function collectGarbage(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
+}
+
+/**
+ * Samples the bytes held in live ArrayBuffers (Node Buffers) every `intervalMs` after a forced
+ * garbage collection. `stop` returns the peak above the level at the start, in bytes.
+ */
+export function sampleBufferMemory(intervalMs = 250): { stop(): number } {
+  const gc = collectGarbage();
+  gc();
+  const baseline = process.memoryUsage().arrayBuffers;
+  let peak = baseline;
+  const timer = setInterval(() => {
+    gc();
+    peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+  }, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      return peak - baseline;
+    },
+  };
+}
