@@ -71,21 +71,32 @@ function collectGarbage(): () => void {
 
 /**
  * Samples the bytes held in live ArrayBuffers (Node Buffers) every `intervalMs` after a forced
- * garbage collection. `stop` returns the peak above the level at the start, in bytes.
+ * garbage collection. `stop` returns the peak above the level at the start, in bytes. The start
+ * waits until the level is steady, because V8 frees dropped buffers some time after collecting.
  */
-export function sampleBufferMemory(intervalMs = 250): { stop(): number } {
+export async function sampleBufferMemory(intervalMs = 250): Promise<{ stop(): number; samples: number[] }> {
   const gc = collectGarbage();
-  gc();
-  const baseline = process.memoryUsage().arrayBuffers;
-  let peak = baseline;
-  const timer = setInterval(() => {
+  const measure = () => {
     gc();
-    peak = Math.max(peak, process.memoryUsage().arrayBuffers);
-  }, intervalMs);
+    return process.memoryUsage().arrayBuffers;
+  };
+
+  let baseline = measure();
+  for (let round = 0; round < 20; round += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const bytes = measure();
+    const steady = Math.abs(bytes - baseline) < 256 * 1024;
+    baseline = bytes;
+    if (steady) break;
+  }
+
+  const samples: number[] = [];
+  const timer = setInterval(() => samples.push(measure() - baseline), intervalMs);
   return {
+    samples,
     stop() {
       clearInterval(timer);
-      return peak - baseline;
+      return Math.max(0, ...samples);
     },
   };
 }
