@@ -5,16 +5,10 @@ import { openStore } from '../storage/open';
 import { ArtifactStore, checkKey, joinKey } from '../storage/store';
 import { CacheEntry, cacheKey, codeVersion, lookupCache, recordCache } from './cache';
 import { downstreamOf } from './graph';
-import { PlaceholderContext, renderCommandLine, renderEnv, renderOutputs } from './placeholders';
+import { renderEnv } from './placeholders';
 import { runStageProcess } from './process';
-import {
-  RunRecord,
-  RunRecordWriter,
-  StageRecord,
-  newRunId,
-  runRecordKey,
-  stageLogKey,
-} from './record';
+import { RunRecord, RunRecordWriter, newRunId, runRecordKey, stageLogKey } from './record';
+import { contextOf, formatSeconds, label, newRecord, render, secondsSince } from './run-setup';
 import { PipelineSpec, StageSpec, loadPipeline, resolveParameters } from './spec';
 
 /** Store used when no --store is given. */
@@ -97,56 +91,6 @@ function checkSelection(spec: PipelineSpec, options: RunOptions): void {
   if (options.only !== undefined && options.from !== undefined) {
     throw new UserError('--only and --from cannot be combined: pass one of them');
   }
-}
-
-function newRecord(
-  spec: PipelineSpec,
-  runId: string,
-  options: RunOptions,
-  store: ArtifactStore,
-  parameters: RunRecord['parameters'],
-): RunRecord {
-  const stages: Record<string, StageRecord> = {};
-  for (const stage of spec.stages) {
-    const context = { runId, store: store.url, pipelineDir: path.dirname(spec.file) };
-    const outputs = renderOutputs(stage, { ...context, parameters: parameters[stage.name] });
-    stages[stage.name] = { state: 'pending', commandLine: [], outputs, attempts: 0 };
-  }
-  return {
-    format: 'fashion-gan-run/1',
-    runId,
-    pipeline: spec.name,
-    pipelineFile: spec.file,
-    profile: options.profile ?? 'default',
-    store: store.url,
-    state: 'running',
-    startedAt: new Date().toISOString(),
-    parameters,
-    stages,
-    outputs: {},
-  };
-}
-
-/** Fills a stage's command line with this run's values and its producers' output prefixes. */
-function render(stage: StageSpec, record: RunRecord): string[] {
-  return renderCommandLine(stage, contextOf(stage, record));
-}
-
-function contextOf(stage: StageSpec, record: RunRecord): PlaceholderContext {
-  const inputs = Object.fromEntries(
-    Object.entries(stage.inputs.artifacts).map(([name, ref]) => [
-      name,
-      record.stages[ref.stage].outputs[ref.artifact],
-    ]),
-  );
-  return {
-    runId: record.runId,
-    store: record.store,
-    pipelineDir: path.dirname(record.pipelineFile),
-    parameters: record.parameters[stage.name],
-    inputs,
-    outputs: record.stages[stage.name].outputs,
-  };
 }
 
 class Runner {
@@ -380,18 +324,4 @@ class Runner {
       this.output(`${name}: ${record.store}/${location}`);
     }
   }
-}
-
-function label(stage: string): string {
-  return stage.padEnd(9);
-}
-
-function secondsSince(iso: string): number {
-  return Math.round((Date.now() - Date.parse(iso)) / 100) / 10;
-}
-
-function formatSeconds(seconds: number): string {
-  if (seconds < 120) return `${seconds.toFixed(1)} s`;
-  const minutes = Math.floor(seconds / 60);
-  return `${minutes} min ${Math.round(seconds - minutes * 60)} s`;
 }

@@ -1,9 +1,11 @@
-import Ajv, { ErrorObject } from 'ajv';
+import Ajv from 'ajv';
 
 import { checkKey } from '../storage/store';
 import { findCycle } from './graph';
+import { closestName, describeValue, unknownName } from './names';
 import { RUN_PLACEHOLDERS, placeholdersIn } from './placeholders';
 import { PIPELINE_SCHEMA } from './schema';
+import { schemaErrors } from './schema-errors';
 import type { ParameterSpec, ParameterValue, RawPipeline, RawStage } from './spec';
 
 /** One problem in a pipeline file: where it is (`stages.train.resources.gpu`) and what is wrong. */
@@ -14,13 +16,6 @@ export interface PipelineError {
 
 const ajv = new Ajv({ allErrors: true, verbose: true, strict: false });
 const validateSchema = ajv.compile(PIPELINE_SCHEMA);
-
-const PATTERN_MEANINGS: Record<string, string> = {
-  '^[a-z][a-zA-Z0-9]*$': 'a camelCase name starting with a lowercase letter',
-  '^[a-z][a-zA-Z0-9]*\\.[a-z][a-zA-Z0-9]*$': 'STAGE.ARTIFACT, such as train.model',
-  '^[a-z][a-zA-Z0-9]*\\.[a-zA-Z][a-zA-Z0-9]*$': 'STAGE.PARAMETER, such as train.epochs',
-  '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$': 'lowercase letters, digits and dashes',
-};
 
 /**
  * Checks a parsed pipeline document against the schema, then the references between stages:
@@ -269,147 +264,4 @@ export function parseParameterText(parameter: ParameterSpec, text: string): Para
   return text;
 }
 
-/** Formats a value for a message: strings quoted, others as JSON. */
-export function describeValue(value: unknown): string {
-  return typeof value === 'string' ? `'${value}'` : JSON.stringify(value);
-}
-
-/** Returns the candidate closest to a misspelled name, if it is within a few edits. */
-export function closestName(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(1, Math.floor(name.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const distance = editDistance(name.toLowerCase(), candidate.toLowerCase());
-    if (distance < bestDistance) {
-      best = candidate;
-      bestDistance = distance;
-    }
-  }
-  return best;
-}
-
-function unknownName(kind: string, name: string, candidates: string[]): string {
-  const hint = closestName(name, candidates);
-  if (hint) return `unknown ${kind} '${name}', did you mean '${hint}'?`;
-  return `unknown ${kind} '${name}' (expected one of ${candidates.join(', ') || 'none'})`;
-}
-
-/** Levenshtein distance, counting a swap of two neighbouring letters as one edit. */
-function editDistance(a: string, b: string): number {
-  const rows = a.length + 1;
-  const columns = b.length + 1;
-  const distance: number[][] = [];
-  for (let i = 0; i < rows; i++) {
-    distance.push(new Array<number>(columns).fill(0));
-    distance[i][0] = i;
-  }
-  for (let j = 0; j < columns; j++) distance[0][j] = j;
-
-  for (let i = 1; i < rows; i++) {
-    for (let j = 1; j < columns; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      distance[i][j] = Math.min(
-        distance[i - 1][j] + 1,
-        distance[i][j - 1] + 1,
-        distance[i - 1][j - 1] + cost,
-      );
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) {
-        distance[i][j] = Math.min(distance[i][j], distance[i - 2][j - 2] + 1);
-      }
-    }
-  }
-  return distance[a.length][b.length];
-}
-
-/** Turns ajv errors into one line each, with dotted paths and "did you mean" for unknown keys. */
-function schemaErrors(errors: ErrorObject[]): PipelineError[] {
-  const problems: PipelineError[] = [];
-  const seen = new Set<string>();
-  for (const error of errors) {
-    const problem = schemaError(error);
-    if (problem === undefined) continue;
-    const line = `${problem.path}: ${problem.message}`;
-    if (seen.has(line)) continue;
-    seen.add(line);
-    problems.push(problem);
-  }
-  return problems;
-}
-
-function schemaError(error: ErrorObject): PipelineError | undefined {
-  const path = dottedPath(error.instancePath);
-  const params = error.params as Record<string, unknown>;
-  switch (error.keyword) {
-    case 'if':
-    case 'propertyNames':
-      // Both come with a more specific error for the same value.
-      return undefined;
-    case 'additionalProperties': {
-      const key = String(params.additionalProperty);
-      const known = Object.keys((error.parentSchema as { properties?: object }).properties ?? {});
-      return { path: joinPath(path, key), message: unknownName('key', key, known) };
-    }
-    case 'required':
-      return {
-        path: path || '(top level)',
-        message: `missing required key '${String(params.missingProperty)}'`,
-      };
-    case 'type': {
-      const expected = String(params.type).replace(',', ' or ');
-      const got = `${typeName(error.data)} ${describeValue(error.data)}`;
-      return { path, message: `expected ${expected}, got ${got}` };
-    }
-    case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).join(', ');
-      return { path, message: `expected one of ${allowed}, got ${describeValue(error.data)}` };
-    }
-    case 'const':
-      return {
-        path,
-        message: `expected ${describeValue(params.allowedValue)}, got ${describeValue(error.data)}`,
-      };
-    case 'pattern': {
-      const meaning =
-        PATTERN_MEANINGS[String(params.pattern)] ?? `text matching ${String(params.pattern)}`;
-      if (error.propertyName !== undefined) {
-        return {
-          path: joinPath(path, error.propertyName),
-          message: `invalid name '${error.propertyName}': expected ${meaning}`,
-        };
-      }
-      return { path, message: `expected ${meaning}, got ${describeValue(error.data)}` };
-    }
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum': {
-      const comparison = String(params.comparison);
-      return {
-        path,
-        message: `expected a number ${comparison} ${params.limit}, got ${describeValue(error.data)}`,
-      };
-    }
-    default:
-      return { path, message: `${error.message ?? 'invalid'}, got ${describeValue(error.data)}` };
-  }
-}
-
-function typeName(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'array';
-  return typeof value;
-}
-
-function dottedPath(pointer: string): string {
-  return pointer
-    .split('/')
-    .slice(1)
-    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce(
-      (path, segment) => (/^\d+$/.test(segment) ? `${path}[${segment}]` : joinPath(path, segment)),
-      '',
-    );
-}
-
-function joinPath(path: string, key: string): string {
-  return path === '' ? key : `${path}.${key}`;
-}
+export { closestName, describeValue };
