@@ -2,15 +2,15 @@ import { Logger } from '../log/logger';
 
 /** How often and how patiently a store operation is repeated after a transient error. */
 export interface RetryPolicy {
-  /** Retries after the first attempt, so `retries + 1` attempts in all; 0 disables retrying. */
+  /** Retries after the first attempt, so `retries + 1` attempts in all. Zero disables them. */
   retries: number;
-  /** Delay before the first retry in milliseconds; each further retry doubles it. */
+  /** Delay before the first retry in milliseconds. Each further retry doubles it. */
   baseDelayMs: number;
   /** Upper bound of any single delay in milliseconds. */
   maxDelayMs: number;
 }
 
-/** Five attempts spread over about 6 s at most, enough to ride out a server restart. */
+/** Five attempts, with at most 3.75 s of delays between them in all. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = { retries: 4, baseDelayMs: 250, maxDelayMs: 5000 };
 
 /** Socket error codes after which the same request may succeed if sent again. */
@@ -35,7 +35,7 @@ const TRANSIENT_S3_CODES = new Set([
   'OperationAborted',
 ]);
 
-/** HTTP status codes that S3 clients retry (the list that the AWS SDKs and minio-go share). */
+/** HTTP status codes that the minio JavaScript client (v8) treats as retryable. */
 const TRANSIENT_HTTP_STATUS = new Set([408, 429, 499, 500, 502, 503, 504, 520]);
 
 /**
@@ -81,7 +81,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random = Math
   return Math.round(ceiling / 2 + random() * (ceiling / 2));
 }
 
-/** What a retried operation is, for the log lines of its retries. */
+/** Description of a retried operation for the log lines of its retries. */
 export interface RetryContext {
   /** Operation name for logs: `put`, `upload-part`, `list`... */
   operation: string;

@@ -10,12 +10,12 @@ export const MIN_PART_SIZE = 5 * 1024 * 1024;
 /** Default multipart part size: the memory a streamed upload holds, in bytes (16 MiB). */
 export const DEFAULT_PART_SIZE = 16 * 1024 * 1024;
 
-/** Credentials for signing requests; never logged and never put in a message or URL. */
+/** Credentials for signing requests. They are never logged or put in a message or URL. */
 export interface S3Credentials {
   accessKey: string;
   secretKey: string;
   sessionToken?: string;
-  /** Where they came from, for messages: `AWS_ACCESS_KEY_ID` or the credentials folder. */
+  /** Origin of the credentials for messages: the variable names or the credentials folder. */
   source: string;
 }
 
@@ -61,10 +61,10 @@ export function parseS3Url(url: string): { bucket: string; prefix: string } {
   const [bucket, ...prefixParts] = rest.split('/');
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
     // The bucket part is echoed only when it cannot be a user:secret pair.
-    const shown = bucket.includes('@') || bucket.includes(':') ? '<hidden>' : `'${bucket}'`;
+    const bucketText = bucket.includes('@') || bucket.includes(':') ? '<hidden>' : `'${bucket}'`;
     throw new StoreError(
       'invalid-url',
-      `invalid store URL: bucket ${shown} must be 3-63 lowercase letters, digits, '.' or '-'` +
+      `invalid store URL: bucket ${bucketText} must be 3-63 lowercase letters, digits, '.' or '-'` +
         ' (credentials go in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, never in the URL)',
     );
   }
@@ -110,13 +110,15 @@ export function loadS3Config(url: string, env: Environment = process.env): S3Con
   }
 
   const useSSL = endpoint.protocol === 'https:';
+  let port = useSSL ? 443 : 80;
+  if (endpoint.port !== '') port = Number(endpoint.port);
   return {
     bucket,
     prefix,
     url: storeUrl,
     endpoint: `${endpoint.protocol}//${endpoint.host}`,
     host: endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
-    port: endpoint.port === '' ? (useSSL ? 443 : 80) : Number(endpoint.port),
+    port,
     useSSL,
     region,
     pathStyle,

@@ -5,7 +5,7 @@ import { StoreError } from './store';
 /** S3 error codes of a key or upload that does not exist. */
 const NOT_FOUND_CODES = new Set(['NoSuchKey', 'NotFound', 'NoSuchObject']);
 
-/** Codes for an access key that the server does not know; versitygw 1.8.0 sends the second. */
+/** Codes for an access key that the server does not know. versitygw 1.8.0 sends the second. */
 const UNKNOWN_ACCESS_KEY_CODES = new Set(['InvalidAccessKeyId', 'XAdminUserNotFound']);
 
 /**
@@ -75,10 +75,10 @@ function translateTransient(
   const tries = attempts === 1 ? '1 attempt' : `${attempts} attempts`;
   const status = httpStatusOf(error);
   if (status !== undefined || errorCodeOf(error) === 'SlowDown') {
-    const shown = status !== undefined ? `HTTP ${status}` : 'SlowDown';
+    const answer = status !== undefined ? `HTTP ${status}` : 'SlowDown';
     return new StoreError(
       'failed',
-      `${where} failed: ${config.endpoint} kept answering ${shown} (server busy or failing)` +
+      `${where} failed: ${config.endpoint} kept answering ${answer} (server busy or failing)` +
         ` after ${tries}: retry later`,
     );
   }

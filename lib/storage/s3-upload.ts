@@ -6,7 +6,7 @@ import { Logger } from '../log/logger';
 /** Runs one S3 request with the store's retry policy and error wording. */
 export type RequestRunner = <T>(operation: string, key: string, request: () => Promise<T>) => Promise<T>;
 
-/** What an upload writes and where. */
+/** Destination, content type and part size of an upload. */
 export interface UploadTarget {
   client: Minio.Client;
   bucket: string;
@@ -15,7 +15,7 @@ export interface UploadTarget {
   /** Store key, for logs and messages. */
   key: string;
   contentType: string;
-  /** Part size in bytes, at least 5 MiB; also the most that the upload buffers. */
+  /** Part size in bytes (at least 5 MiB), which is also the most that the upload buffers. */
   partSize: number;
 }
 
@@ -105,7 +105,7 @@ async function abort(target: UploadTarget, uploadId: string, run: RequestRunner,
     );
     logger.warn('aborted an unfinished multipart upload', { key: target.key, upload_id: uploadId });
   } catch (error) {
-    logger.warn('could not abort an unfinished multipart upload; its parts stay on the server', {
+    logger.warn('failed to abort an unfinished multipart upload, so its parts stay on the server', {
       key: target.key,
       upload_id: uploadId,
       error: error instanceof Error ? error.message : String(error),

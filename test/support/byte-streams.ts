@@ -6,7 +6,7 @@ import { runInNewContext } from 'vm';
 /** A stream of random bytes made on demand, with the SHA-256 of everything it produced. */
 export interface GeneratedStream {
   stream: Readable;
-  /** Hex SHA-256 of the bytes produced so far; complete once the stream has ended. */
+  /** Returns the hex SHA-256 of the bytes produced so far, the full digest once the stream ends. */
   digest(): string;
   /** Bytes produced so far. */
   produced(): number;
@@ -14,7 +14,7 @@ export interface GeneratedStream {
 
 /**
  * Returns a stream of `size` random bytes in `chunkSize` chunks that are generated only when the
- * consumer reads, so the test never holds the whole body. `onChunk` runs after each chunk with
+ * consumer reads, so the whole body is never in memory at once. `onChunk` runs after each chunk with
  * the byte count so far, which lets a test act in the middle of an upload.
  */
 export function generatedStream(

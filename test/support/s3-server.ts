@@ -10,19 +10,19 @@ import * as Minio from 'minio';
 /** S3-compatible servers that setup/s3-server.sh builds. */
 export type S3ServerKind = 'versitygw' | 'minio';
 
-/** Seconds that a server gets to answer its first HTTP request after it starts. */
+/** Milliseconds that a server gets to respond to its first HTTP request after it starts. */
 const STARTUP_TIMEOUT_MS = 30_000;
 
 /** Lines of server output kept for the message of a failed start. */
 const OUTPUT_LINES_KEPT = 40;
 
 const running = new Set<ChildProcess>();
-// Mocha may exit on a failed hook before `dispose` runs; no server outlives the test process.
+// Mocha may exit on a failed hook before `dispose` runs, so the exit handler kills any server.
 process.on('exit', () => {
   for (const child of running) child.kill('SIGKILL');
 });
 
-/** The server kind that FASHION_GAN_S3_SERVER selects: `versitygw` (default) or `minio`. */
+/** Returns the server kind that FASHION_GAN_S3_SERVER selects: `versitygw` (default) or `minio`. */
 export function selectedServerKind(env = process.env): S3ServerKind {
   const kind = env.FASHION_GAN_S3_SERVER || 'versitygw';
   if (kind !== 'versitygw' && kind !== 'minio') {
@@ -32,8 +32,8 @@ export function selectedServerKind(env = process.env): S3ServerKind {
 }
 
 /**
- * Returns the path of the server binary, building it with setup/s3-server.sh when it is not
- * in the cache yet (minutes; later runs take a fraction of a second).
+ * Returns the path of the server binary. When the binary is not in the cache yet,
+ * setup/s3-server.sh builds it, which takes minutes.
  */
 export function serverBinary(kind: S3ServerKind): string {
   const script = path.resolve(__dirname, '..', '..', 'setup', 's3-server.sh');
@@ -56,7 +56,7 @@ export async function freePort(): Promise<number> {
 /**
  * An S3 server on 127.0.0.1 for tests: a fresh data folder, generated root credentials and one
  * bucket. `stop` and `start` keep the port and the data, so a test can take the server away in
- * the middle of a request and bring it back; `dispose` stops it and deletes the data.
+ * the middle of a request and bring it back. `dispose` stops it and deletes the data.
  */
 export class S3TestServer {
   readonly kind: S3ServerKind;
@@ -111,7 +111,7 @@ export class S3TestServer {
     return prefix === '' ? `s3://${bucket}` : `s3://${bucket}/${prefix}`;
   }
 
-  /** A minio client with the root credentials, for checks behind the store's back. */
+  /** Creates a minio client with the root credentials, for checks that bypass the store. */
   client(): Minio.Client {
     return new Minio.Client({
       endPoint: '127.0.0.1',
@@ -132,7 +132,7 @@ export class S3TestServer {
     return this.child !== undefined;
   }
 
-  /** Starts the server process on the same port and data folder and waits until it answers. */
+  /** Starts the server process on the same port and data folder and waits until it responds. */
   async start(): Promise<void> {
     if (this.child) return;
     const { args, env } = this.command();
@@ -211,14 +211,14 @@ export class S3TestServer {
     const deadline = Date.now() + STARTUP_TIMEOUT_MS;
     while (Date.now() < deadline) {
       if (!this.child) throw new Error(`${this.kind} exited during start-up`);
-      if (await this.answers()) return;
+      if (await this.responds()) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`${this.kind} did not answer on ${this.endpoint} within ${STARTUP_TIMEOUT_MS} ms`);
+    throw new Error(`${this.kind} did not respond on ${this.endpoint} within ${STARTUP_TIMEOUT_MS} ms`);
   }
 
-  /** Tells whether an unsigned GET gets any HTTP answer; 403 is an answer too. */
-  private answers(): Promise<boolean> {
+  /** Tells whether an unsigned GET gets any HTTP response, 403 included. */
+  private responds(): Promise<boolean> {
     return new Promise((resolve) => {
       const request = http.get(`${this.endpoint}/`, { agent: false, timeout: 1000 }, (response) => {
         response.resume();
