@@ -13,6 +13,8 @@ const COMMAND_MODULES: string[] = [
   '../../stages/publish/command',
   '../../stages/publish/line-command',
   '../../stages/publish/gallery-command',
+  '../cluster/commands/submit',
+  '../cluster/commands/runs',
 ];
 
 /** Runs the command line with the given arguments (without `node` and the script). */
