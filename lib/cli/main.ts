@@ -13,6 +13,7 @@ const COMMAND_MODULES: string[] = [
   '../../stages/publish/command',
   '../../stages/publish/line-command',
   '../../stages/publish/gallery-command',
+  '../../stages/evaluate/command',
   '../cluster/commands/submit',
   '../cluster/commands/runs',
 ];
@@ -26,11 +27,11 @@ export async function main(argv: string[]): Promise<void> {
     .demandCommand(1, 'name a command; see --help')
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
-    .fail((message, error, instance) => {
+    .fail((message, error) => {
       if (error) throw error;
-      // yargs validation failures: one line, then a hint, exit 2 as most CLIs do.
+      // Argument errors found by yargs: one line and a hint, exit 2 as most command lines do.
       process.stderr.write(`fashion-gan: ${message}\n(run with --help for usage)\n`);
-      instance.exit(2, new Error(message));
+      process.exit(2);
     });
 
   for (const modulePath of COMMAND_MODULES) {
