@@ -6,7 +6,9 @@
 # (<cache>/bin/<server>-<version>/), so a repeated run finds the binary and skips the build, and
 # changing a pin builds the new version beside the old one.
 #
-# Usage: setup/s3-server.sh [versitygw|minio|all]   (default versitygw)
+# Usage: setup/s3-server.sh [versitygw|minio|all] [--installed]   (default versitygw)
+#   --installed  build nothing: print the path of a binary that is already built, or exit with
+#                status 3 if it is not
 # Environment:
 #   FASHION_GAN_CACHE  cache folder for Go modules, build cache and binaries
 #                      (default ~/.cache/fashion-gan)
@@ -21,9 +23,10 @@ minio_module="github.com/minio/minio"
 minio_version="v0.0.0-20260212201848-7aac2a2c5b7c"
 
 which="${1:-versitygw}"
+check_only="${2:-}"
 cache="${FASHION_GAN_CACHE:-$HOME/.cache/fashion-gan}"
 
-if ! command -v go >/dev/null; then
+if [[ "$check_only" != "--installed" ]] && ! command -v go >/dev/null; then
   echo "setup/s3-server.sh: 'go' not found: install Go 1.24 or newer" >&2
   exit 1
 fi
@@ -40,7 +43,10 @@ install() {
   local bin_dir="$cache/bin/$name-$version"
   local binary="$bin_dir/$(basename "$module")"
   if [[ -x "$binary" ]]; then
-    echo "setup/s3-server.sh: $name $version already installed" >&2
+    [[ "$check_only" == "--installed" ]] || echo "setup/s3-server.sh: $name $version already installed" >&2
+  elif [[ "$check_only" == "--installed" ]]; then
+    echo "setup/s3-server.sh: $name $version is not built: run 'bash setup/s3-server.sh $name'" >&2
+    exit 3
   else
     echo "setup/s3-server.sh: building $name $version (takes minutes the first time)" >&2
     local started=$SECONDS

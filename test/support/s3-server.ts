@@ -32,13 +32,17 @@ export function selectedServerKind(env = process.env): S3ServerKind {
 }
 
 /**
- * Returns the path of the server binary. When the binary is not in the cache yet,
- * setup/s3-server.sh builds it, which takes minutes.
+ * Returns the path of the server binary that setup/s3-server.sh built. Tests do not build it
+ * themselves, because a first build takes minutes, longer than a mocha hook may run.
  */
 export function serverBinary(kind: S3ServerKind): string {
   const script = path.resolve(__dirname, '..', '..', 'setup', 's3-server.sh');
-  const output = execFileSync('bash', [script, kind], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return output.trim().split('\n').pop() as string;
+  try {
+    const output = execFileSync('bash', [script, kind, '--installed'], { encoding: 'utf8', stdio: 'pipe' });
+    return output.trim().split('\n').pop() as string;
+  } catch {
+    throw new Error(`the ${kind} test server is not built: run 'bash setup/s3-server.sh ${kind}' first`);
+  }
 }
 
 /** Returns a TCP port on 127.0.0.1 that was free a moment ago. */
