@@ -1,0 +1,305 @@
+import * as tf from '@tensorflow/tfjs';
+
+import { NUM_CLASSES } from '../../lib/constants';
+import { Split, loadSplit, readManifest, toImageTensor } from '../../lib/dataset/prepared';
+import { UserError } from '../../lib/errors';
+import { Logger } from '../../lib/log/logger';
+import { startProgress } from '../../lib/log/progress';
+import { FeatureStatistics, featureStatistics, frechetDistance } from '../../lib/metrics/frechet';
+import {
+  argmaxRows,
+  classHistogram,
+  classesCovered,
+  conditionalAgreement,
+  inceptionScore,
+  perClassFrechet,
+} from '../../lib/metrics/scores';
+import {
+  Classification,
+  ClassifierConfig,
+  FEATURE_SIZE,
+  classifyBatch,
+  disposeClassifier,
+} from '../../lib/models/classifier';
+import { GeneratorMeta, generateImages } from '../../lib/models/generator';
+import { loadGenerator } from '../../lib/models/generator-store';
+import { ArtifactStore, joinKey } from '../../lib/storage/store';
+import { obtainClassifier } from './classifier-cache';
+
+export const METRICS_NAME = 'metrics.json';
+
+/** The `metrics.json` that the evaluate stage writes; distances in squared feature units. */
+export interface EvaluationMetrics {
+  /** FID-proxy between the generated samples and the test split. */
+  fid: number;
+  /** FID-proxy between training and test samples of the same count: the best reachable. */
+  fidFloor: number;
+  /** exp(mean KL(p(y|x) || p(y))) over generated samples, 1 to 10. */
+  inceptionScore: number;
+  /** Generated samples per predicted class. */
+  classHistogram: number[];
+  /** Classes with at least a quarter of their uniform share of the samples, 0 to 10. */
+  classesCovered: number;
+  /** Fraction of samples classified as the requested class; null when unconditional. */
+  conditionalAgreement: number | null;
+  /** FID-proxy per requested class against the test images of that class; null if unconditional. */
+  perClassFid: number[] | null;
+  samples: number;
+  classifier: { key: string; testAccuracy: number };
+  gate: { maxFid: number | null; passed: boolean };
+  datasetHash: string;
+  createdAt: string;
+}
+
+export interface EvaluateOptions {
+  /** Prefix of the prepared data set. */
+  dataset: string;
+  /** Output prefix of the training run whose generator is evaluated. */
+  model: string;
+  /** Prefix that receives metrics.json; the model prefix by default. */
+  out?: string;
+  /** Generated samples, also the number of real samples in the floor; at least 2. */
+  samples: number;
+  /** Maximum FID-proxy that passes the quality gate; no gate when null or undefined. */
+  maxFid?: number | null;
+  /** Seed of the latent vectors. */
+  seed: number;
+  /** Images per generator and classifier call. */
+  batchSize: number;
+  /** Classifier settings, for tests with tiny widths; the default otherwise. */
+  classifierConfig?: ClassifierConfig;
+  /** Cache prefix of classifiers in the store; `classifiers` by default. */
+  classifiersPrefix?: string;
+}
+
+export interface EvaluateResult {
+  metrics: EvaluationMetrics;
+  /** Store key of the metrics.json written. */
+  metricsKey: string;
+}
+
+/**
+ * Scores the generator of a training run against the prepared test split and writes
+ * `metrics.json` under the output prefix. When `maxFid` is set and the FID-proxy is above it,
+ * the metrics are still written (with gate.passed false) and then a `UserError` is thrown.
+ */
+export async function evaluateGenerator(
+  store: ArtifactStore,
+  options: EvaluateOptions,
+  logger: Logger,
+): Promise<EvaluateResult> {
+  checkOptions(options);
+  const manifest = await readManifest(store, options.dataset);
+  const { model: generator, meta } = await loadGeneratorForEvaluation(store, options.model);
+
+  try {
+    const classifier = await obtainClassifier(store, {
+      datasetPrefix: options.dataset,
+      manifest,
+      config: options.classifierConfig,
+      prefix: options.classifiersPrefix,
+      warnBelowAccuracy: options.classifierConfig ? 0 : 0.92,
+      logger,
+    });
+    try {
+      if (meta.datasetHash && meta.datasetHash !== manifest.hash) {
+        logger.warn('the generator was trained on another data set', {
+          generator_dataset: meta.datasetHash.slice(0, 16),
+          dataset: manifest.hash.slice(0, 16),
+        });
+      }
+      const test = await loadSplit(store, options.dataset, 'test', { manifest });
+      const realCount = Math.min(options.samples, test.count);
+      const train = await loadSplit(store, options.dataset, 'train', { manifest, limit: realCount });
+      if (train.count < 2 || realCount < 2) {
+        throw new UserError(`evaluate: the data set at '${options.dataset}' has fewer than 2 samples`);
+      }
+
+      const generated = generateAndClassify(generator, meta, classifier.extractor, options, logger);
+      const real = classifySplit(classifier.extractor, test, realCount, options.batchSize);
+      const trainReal = classifySplit(classifier.extractor, train, train.count, options.batchSize);
+
+      const metrics = scoreGenerated(generated, real, trainReal, test.labels, options, logger);
+      const complete: EvaluationMetrics = {
+        ...metrics,
+        classifier: { key: classifier.key, testAccuracy: classifier.record.testAccuracy },
+        datasetHash: manifest.hash,
+        createdAt: new Date().toISOString(),
+      };
+      const metricsKey = joinKey(options.out ?? options.model, METRICS_NAME);
+      await store.put(metricsKey, `${JSON.stringify(complete, null, 2)}\n`, {
+        contentType: 'application/json',
+      });
+      logger.info('metrics written', { key: metricsKey, fid: complete.fid, passed: complete.gate.passed });
+      return { metrics: complete, metricsKey };
+    } finally {
+      disposeClassifier(classifier.model);
+    }
+  } finally {
+    generator.dispose();
+  }
+}
+
+/** Throws the one-line message of the quality gate when the metrics failed it. */
+export function enforceGate(metrics: EvaluationMetrics): void {
+  if (metrics.gate.passed || metrics.gate.maxFid === null) return;
+  throw new UserError(
+    `evaluate: FID-proxy ${metrics.fid.toFixed(1)} is above --max-fid ${metrics.gate.maxFid}: ` +
+      'the generator is not good enough to publish',
+  );
+}
+
+function checkOptions(options: EvaluateOptions): void {
+  if (!Number.isInteger(options.samples) || options.samples < 2) {
+    throw new UserError(`evaluate: --samples must be an integer of at least 2, got ${options.samples}`);
+  }
+  if (!Number.isInteger(options.batchSize) || options.batchSize < 1) {
+    throw new UserError(`evaluate: --batch-size must be a positive integer, got ${options.batchSize}`);
+  }
+  const maxFid = options.maxFid;
+  if (maxFid !== undefined && maxFid !== null && !(Number.isFinite(maxFid) && maxFid >= 0)) {
+    throw new UserError(`evaluate: --max-fid must be a number of at least 0, got ${maxFid}`);
+  }
+}
+
+async function loadGeneratorForEvaluation(
+  store: ArtifactStore,
+  prefix: string,
+): Promise<{ model: tf.LayersModel; meta: GeneratorMeta }> {
+  try {
+    return await loadGenerator(store, prefix);
+  } catch (error) {
+    if (error instanceof UserError) throw new UserError(`evaluate: ${error.message}`, error.exitCode);
+    throw error;
+  }
+}
+
+/** Generated samples with their classification and, when conditional, the requested classes. */
+interface GeneratedSamples extends Classification {
+  requested: Uint8Array | null;
+}
+
+/**
+ * Generates `options.samples` images batch by batch and classifies each batch at once, so that
+ * no more than one batch of images is in memory. A conditional generator is asked for the
+ * classes in turn (i mod 10), which gives N/10 samples per class.
+ */
+function generateAndClassify(
+  generator: tf.LayersModel,
+  meta: GeneratorMeta,
+  extractor: tf.LayersModel,
+  options: EvaluateOptions,
+  logger: Logger,
+): GeneratedSamples {
+  const count = options.samples;
+  const features = new Float32Array(count * FEATURE_SIZE);
+  const probabilities = new Float32Array(count * NUM_CLASSES);
+  const requested = meta.conditional
+    ? Uint8Array.from({ length: count }, (_, i) => i % NUM_CLASSES)
+    : null;
+  const progress = startProgress(logger, { total: count, unit: 'image' });
+
+  for (let start = 0, batchIndex = 0; start < count; start += options.batchSize, batchIndex++) {
+    const size = Math.min(options.batchSize, count - start);
+    const batch = tf.tidy(() => {
+      // One seed per batch keeps the samples reproducible for a given seed and batch size.
+      const seed = options.seed * 100003 + batchIndex;
+      const latent = tf.randomNormal([size, meta.latentSize], 0, 1, 'float32', seed) as tf.Tensor2D;
+      const labels = requested ? Array.from(requested.subarray(start, start + size)) : undefined;
+      return classifyBatch(extractor, generateImages(generator, meta, latent, labels));
+    });
+    features.set(batch.features, start * FEATURE_SIZE);
+    probabilities.set(batch.probabilities, start * NUM_CLASSES);
+    progress.update(start + size);
+  }
+  progress.stop();
+  return { count, features, probabilities, requested };
+}
+
+function classifySplit(
+  extractor: tf.LayersModel,
+  split: Split,
+  count: number,
+  batchSize: number,
+): Classification {
+  const features = new Float32Array(count * FEATURE_SIZE);
+  const probabilities = new Float32Array(count * NUM_CLASSES);
+  for (let start = 0; start < count; start += batchSize) {
+    const size = Math.min(batchSize, count - start);
+    const batch = tf.tidy(() => classifyBatch(extractor, toImageTensor(split.images, size, start)));
+    features.set(batch.features, start * FEATURE_SIZE);
+    probabilities.set(batch.probabilities, start * NUM_CLASSES);
+  }
+  return { count, features, probabilities };
+}
+
+function scoreGenerated(
+  generated: GeneratedSamples,
+  real: Classification,
+  trainReal: Classification,
+  realLabels: Uint8Array,
+  options: EvaluateOptions,
+  logger: Logger,
+): Omit<EvaluationMetrics, 'classifier' | 'datasetHash' | 'createdAt'> {
+  const statistics = (source: Classification, name: string): FeatureStatistics =>
+    featureStatistics(source.features, source.count, FEATURE_SIZE, { name, logger });
+  const generatedStatistics = statistics(generated, 'generated images');
+  const realStatistics = statistics(real, 'test images');
+  const trainStatistics = statistics(trainReal, 'training images');
+
+  const fid = frechetDistance(generatedStatistics, realStatistics);
+  const fidFloor = frechetDistance(trainStatistics, realStatistics);
+  const predicted = argmaxRows(generated.probabilities, generated.count);
+  const histogram = classHistogram(predicted);
+
+  let agreement: number | null = null;
+  let perClassFid: number[] | null = null;
+  if (generated.requested) {
+    agreement = conditionalAgreement(predicted, generated.requested);
+    perClassFid = perClassFidOrNull(generated, real, realLabels, logger);
+  }
+
+  const maxFid = options.maxFid ?? null;
+  return {
+    fid,
+    fidFloor,
+    inceptionScore: inceptionScore(generated.probabilities, generated.count),
+    classHistogram: histogram,
+    classesCovered: classesCovered(histogram),
+    conditionalAgreement: agreement,
+    perClassFid,
+    samples: generated.count,
+    gate: { maxFid, passed: maxFid === null || fid <= maxFid },
+  };
+}
+
+/** Computes the per-class FID-proxy, or returns null when a class has fewer than 2 samples. */
+function perClassFidOrNull(
+  generated: GeneratedSamples,
+  real: Classification,
+  realLabels: Uint8Array,
+  logger: Logger,
+): number[] | null {
+  const requested = generated.requested as Uint8Array;
+  const labels = realLabels.subarray(0, real.count);
+  const smallest = Math.min(
+    ...classHistogram(requested),
+    ...classHistogram(labels),
+  );
+  if (smallest < 2) {
+    logger.warn('per-class FID-proxy skipped: a class has fewer than 2 samples', {
+      samples: generated.count,
+    });
+    return null;
+  }
+  if (smallest < FEATURE_SIZE) {
+    logger.warn('per-class FID-proxy uses fewer samples per class than features', {
+      per_class: smallest,
+      features: FEATURE_SIZE,
+    });
+  }
+  return perClassFrechet(
+    { features: generated.features, labels: requested, dim: FEATURE_SIZE },
+    { features: real.features, labels, dim: FEATURE_SIZE },
+  );
+}

@@ -1,0 +1,45 @@
+import { CLASS_NAMES } from '../../lib/constants';
+import { COVERAGE_FRACTION } from '../../lib/metrics/scores';
+import { EvaluationMetrics } from './evaluate';
+
+/**
+ * Formats the metrics as a plain-text table for standard output: the summary rows, then one row
+ * per class with its share of the samples and, for a conditional generator, its FID-proxy.
+ */
+export function formatReport(metrics: EvaluationMetrics): string {
+  const lines: string[] = [];
+  const row = (name: string, value: string) => lines.push(`${name.padEnd(24)}${value}`);
+
+  row('samples', String(metrics.samples));
+  row('FID-proxy', metrics.fid.toFixed(2));
+  row('FID-proxy floor', `${metrics.fidFloor.toFixed(2)} (training vs test images)`);
+  row('IS-style score', `${metrics.inceptionScore.toFixed(2)} (1 to ${CLASS_NAMES.length})`);
+  row(
+    'classes covered',
+    `${metrics.classesCovered}/${CLASS_NAMES.length} ` +
+      `(at least ${COVERAGE_FRACTION} of a uniform share)`,
+  );
+  if (metrics.conditionalAgreement !== null) {
+    row('conditional agreement', `${(metrics.conditionalAgreement * 100).toFixed(1)}%`);
+  }
+  row(
+    'classifier',
+    `${metrics.classifier.key} (test accuracy ${(metrics.classifier.testAccuracy * 100).toFixed(1)}%)`,
+  );
+  row('quality gate', gateText(metrics));
+
+  lines.push('');
+  lines.push(`${'class'.padEnd(14)}${'share'.padStart(8)}${'FID-proxy'.padStart(12)}`);
+  CLASS_NAMES.forEach((name, label) => {
+    const share = (metrics.classHistogram[label] / Math.max(1, metrics.samples)) * 100;
+    const fid = metrics.perClassFid ? metrics.perClassFid[label].toFixed(2) : '-';
+    lines.push(`${name.padEnd(14)}${`${share.toFixed(1)}%`.padStart(8)}${fid.padStart(12)}`);
+  });
+  return `${lines.join('\n')}\n`;
+}
+
+function gateText(metrics: EvaluationMetrics): string {
+  if (metrics.gate.maxFid === null) return 'none (no --max-fid)';
+  const verdict = metrics.gate.passed ? 'passed' : 'FAILED';
+  return `${verdict} (FID-proxy ${metrics.fid.toFixed(2)}, max ${metrics.gate.maxFid})`;
+}

@@ -1,0 +1,200 @@
+import { strict as assert } from 'assert';
+import * as tf from '@tensorflow/tfjs';
+
+import { UserError } from '../lib/errors';
+import { createLogger, setLogOutput } from '../lib/log/logger';
+import { DEFAULT_GENERATOR_CONFIG, generatorMeta } from '../lib/models/generator';
+import { saveGenerator } from '../lib/models/generator-store';
+import { loadBackend } from '../lib/tensorflow/backend';
+import { readManifest } from '../lib/dataset/prepared';
+import { obtainClassifier } from '../stages/evaluate/classifier-cache';
+import {
+  EvaluateOptions,
+  EvaluationMetrics,
+  enforceGate,
+  evaluateGenerator,
+} from '../stages/evaluate/evaluate';
+import { formatReport } from '../stages/evaluate/report';
+import {
+  EvaluateFixture,
+  TINY_CLASSIFIER,
+  prepareSmallDataset,
+  saveRealImageGenerator,
+  saveUntrainedGenerator,
+} from './support/evaluate-fixture';
+
+const logger = createLogger('evaluate');
+
+describe('evaluate stage', function () {
+  this.timeout(300000);
+  let fixture: EvaluateFixture;
+  let restoreLog: (line: string) => void;
+  const logLines: string[] = [];
+
+  const options = (model: string, extra: Partial<EvaluateOptions> = {}): EvaluateOptions => ({
+    dataset: fixture.dataset,
+    model,
+    samples: 400,
+    seed: 1,
+    batchSize: 100,
+    classifierConfig: TINY_CLASSIFIER,
+    ...extra,
+  });
+
+  before(async () => {
+    loadBackend({ device: 'cpu' });
+    restoreLog = setLogOutput((line) => logLines.push(line));
+    fixture = await prepareSmallDataset(3000, 1000);
+    await saveUntrainedGenerator(fixture, 'runs/untrained');
+    await saveRealImageGenerator(fixture, 'runs/real-images', 100);
+  });
+
+  after(async () => {
+    setLogOutput(restoreLog);
+    await fixture?.cleanUp();
+  });
+
+  let bad: EvaluationMetrics;
+  let good: EvaluationMetrics;
+
+  it('trains the classifier once and then reuses it', async () => {
+    const manifest = await readManifest(fixture.store, fixture.dataset);
+    const settings = { datasetPrefix: fixture.dataset, manifest, config: TINY_CLASSIFIER, logger };
+    const first = await obtainClassifier(fixture.store, settings);
+    first.model.dispose();
+    const second = await obtainClassifier(fixture.store, settings);
+    second.model.dispose();
+
+    assert.equal(first.trained, true);
+    assert.equal(second.trained, false);
+    assert.equal(first.key, `classifiers/${manifest.hash}`);
+    assert.equal(second.record.createdAt, first.record.createdAt);
+    assert.ok(await fixture.store.exists(`${first.key}/model.json`));
+    // A width-4 classifier on 3000 images; the full-size one must reach 0.92 (see the bench).
+    assert.ok(first.record.testAccuracy > 0.7, `test accuracy ${first.record.testAccuracy}`);
+  });
+
+  it('gate fails an untrained tiny generator', async () => {
+    const result = await evaluateGenerator(fixture.store, options('runs/untrained', { maxFid: 10 }), logger);
+    bad = result.metrics;
+
+    assert.equal(result.metricsKey, 'runs/untrained/metrics.json');
+    assert.ok(await fixture.store.exists(result.metricsKey));
+    assert.equal(bad.gate.passed, false);
+    assert.ok(bad.fid > 10, `FID-proxy ${bad.fid}`);
+    assert.throws(
+      () => enforceGate(bad),
+      (error: Error) =>
+        error instanceof UserError &&
+        error.message ===
+          `evaluate: FID-proxy ${bad.fid.toFixed(1)} is above --max-fid 10: ` +
+            'the generator is not good enough to publish',
+    );
+  });
+
+  it('gate passes a stand-in generator that returns real training images', async () => {
+    const result = await evaluateGenerator(
+      fixture.store,
+      options('runs/real-images', { maxFid: 10, out: 'evaluations/real-images' }),
+      logger,
+    );
+    good = result.metrics;
+
+    assert.equal(result.metricsKey, 'evaluations/real-images/metrics.json');
+    assert.equal(good.gate.passed, true);
+    assert.doesNotThrow(() => enforceGate(good));
+    assert.ok(good.fid < 10, `FID-proxy ${good.fid}`);
+    assert.ok(good.fid < bad.fid / 5, `good ${good.fid} against bad ${bad.fid}`);
+  });
+
+  it('scores real images near the floor', () => {
+    assert.ok(good.fidFloor > 0);
+    // The stand-in repeats 100 images per class, so it sits a little above the floor.
+    assert.ok(good.fid < 4 * good.fidFloor + 1, `FID-proxy ${good.fid}, floor ${good.fidFloor}`);
+  });
+
+  it('reports coverage and agreement of real images', () => {
+    assert.equal(good.classesCovered, 10);
+    assert.equal(good.classHistogram.reduce((sum, value) => sum + value, 0), 400);
+    assert.ok((good.conditionalAgreement ?? 0) > 0.6, `agreement ${good.conditionalAgreement}`);
+    assert.ok(good.inceptionScore > 2, `IS-style score ${good.inceptionScore}`);
+    assert.ok(good.inceptionScore > bad.inceptionScore);
+  });
+
+  it('reports a per-class FID-proxy for a conditional generator', () => {
+    assert.equal(good.perClassFid?.length, 10);
+    assert.equal(bad.perClassFid?.length, 10);
+    for (let label = 0; label < 10; label++) {
+      const goodFid = (good.perClassFid as number[])[label];
+      const badFid = (bad.perClassFid as number[])[label];
+      assert.ok(goodFid < badFid, `class ${label}: ${goodFid} against ${badFid}`);
+    }
+  });
+
+  it('writes metrics.json in the contract shape', async () => {
+    const stored = JSON.parse(
+      (await fixture.store.get('evaluations/real-images/metrics.json')).toString('utf8'),
+    ) as EvaluationMetrics;
+    assert.deepEqual(stored, good);
+    const manifest = await readManifest(fixture.store, fixture.dataset);
+    assert.equal(stored.datasetHash, manifest.hash);
+    assert.equal(stored.samples, 400);
+    assert.equal(stored.classifier.key, `classifiers/${manifest.hash}`);
+    assert.equal(stored.gate.maxFid, 10);
+    assert.ok(!Number.isNaN(Date.parse(stored.createdAt)));
+  });
+
+  it('prints a table with one row per class', () => {
+    const table = formatReport(good);
+    assert.match(table, /^FID-proxy\s+\d+\.\d\d$/m);
+    assert.match(table, /^quality gate\s+passed/m);
+    assert.match(table, /^Ankle boot\s+\d+\.\d%\s+\d+\.\d\d$/m);
+  });
+
+  it('leaks no tensors', async () => {
+    const before = tf.memory().numTensors;
+    await evaluateGenerator(fixture.store, options('runs/real-images', { samples: 50 }), logger);
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('rejects a store with no model', async () => {
+    await assert.rejects(
+      evaluateGenerator(fixture.store, options('runs/missing'), logger),
+      (error: Error) =>
+        error instanceof UserError &&
+        error.message ===
+          `evaluate: ${fixture.store.url}: no trained generator at 'runs/missing' ` +
+            `(runs/missing/model/generator-meta.json not found); run the train stage first`,
+    );
+  });
+
+  it('rejects a generator with the wrong output shape', async () => {
+    const latent = tf.input({ shape: [DEFAULT_GENERATOR_CONFIG.latentSize] });
+    const output = tf.layers.reshape({ targetShape: [10, 10, 1] }).apply(latent) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: latent, outputs: output });
+    const meta = generatorMeta(
+      { ...DEFAULT_GENERATOR_CONFIG, conditional: false },
+      { datasetHash: '', step: 0, epoch: 0, runId: 'wrong-shape' },
+    );
+    await saveGenerator(fixture.store, 'runs/wrong-shape', model, meta);
+    model.dispose();
+
+    await assert.rejects(
+      evaluateGenerator(fixture.store, options('runs/wrong-shape'), logger),
+      (error: Error) =>
+        error instanceof UserError &&
+        error.message.startsWith(`evaluate: ${fixture.store.url}: generator at 'runs/wrong-shape'`) &&
+        error.message.includes('10, 10, 1') &&
+        error.message.includes('28, 28, 1'),
+    );
+  });
+
+  it('rejects a sample count below 2', async () => {
+    await assert.rejects(
+      evaluateGenerator(fixture.store, options('runs/real-images', { samples: 1 }), logger),
+      (error: Error) =>
+        error instanceof UserError &&
+        error.message === 'evaluate: --samples must be an integer of at least 2, got 1',
+    );
+  });
+});
