@@ -9,7 +9,7 @@ import { runObjectName } from './names';
 
 const log = createLogger('submit');
 
-/** Key of the run object's data that holds the Job manifests still to create, as JSON. */
+/** Key of the run object data that contains the Job manifests still to create, as JSON. */
 export const JOBS_KEY = 'jobs';
 export const ENGINE_KEY = 'engine';
 
