@@ -57,6 +57,7 @@ describe('s3 store configuration', () => {
     assert.strictEqual(config.useSSL, true);
     assert.strictEqual(config.port, 443);
     assert.strictEqual(config.endpoint, 'https://s3.internal.test');
+    assert.strictEqual(config.endpointSource, 'AWS_ENDPOINT_URL');
   });
 
   it('prefers the project endpoint variable', () => {

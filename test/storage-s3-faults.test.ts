@@ -312,6 +312,7 @@ describe('s3 store faults', function () {
     assert.strictEqual(error.code, 'unreachable');
     assert.ok(error.message.includes(endpoint), error.message);
     assert.match(error.message, /ECONNREFUSED/);
+    assert.match(error.message, /FASHION_GAN_S3_ENDPOINT points to it/);
     assert.strictEqual(retryLines(logs.lines, 'runs/a/model.json').length, QUICK_RETRY.retries);
     await store.close();
   });

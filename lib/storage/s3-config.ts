@@ -28,6 +28,8 @@ export interface S3Config {
   url: string;
   /** Endpoint as `http(s)://host:port`, for messages. */
   endpoint: string;
+  /** Environment variable that set the endpoint, or AWS_REGION for the AWS S3 default. */
+  endpointSource: string;
   host: string;
   port: number;
   useSSL: boolean;
@@ -117,6 +119,7 @@ export function loadS3Config(url: string, env: Environment = process.env): S3Con
     prefix,
     url: storeUrl,
     endpoint: `${endpoint.protocol}//${endpoint.host}`,
+    endpointSource: endpointVariable ?? (env.AWS_REGION ? 'AWS_REGION' : 'AWS_DEFAULT_REGION'),
     host: endpoint.hostname.replace(/^\[(.*)\]$/, '$1'),
     port,
     useSSL,

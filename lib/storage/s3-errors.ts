@@ -87,7 +87,7 @@ function translateTransient(
   return new StoreError(
     'unreachable',
     `${where} failed: S3 endpoint ${config.endpoint} unreachable (${reason}) after ${tries}:` +
-      ' check that the server runs and that FASHION_GAN_S3_ENDPOINT points to it',
+      ` check that the server runs and that ${config.endpointSource} points to it`,
   );
 }
 
