@@ -19,10 +19,13 @@ const QUICK_RETRY = { retries: 2, baseDelayMs: 20, maxDelayMs: 40 };
 /**
  * A loopback HTTP proxy in front of the test server that answers 503 SlowDown to the first
  * `failures` requests and forwards the rest unchanged, counting every request it receives.
+ * With `loseCompletion` set, it forwards the next multipart completion but drops the
+ * connection instead of returning the server's response.
  */
 class SlowDownProxy {
   requests = 0;
   failures = 0;
+  loseCompletion = false;
   private server: http.Server | undefined;
   port = 0;
 
@@ -59,6 +62,13 @@ class SlowDownProxy {
     const upstream = http.request(
       { host: '127.0.0.1', port: this.targetPort, method: request.method, path: request.url, headers: request.headers },
       (answer) => {
+        const isCompletion = request.method === 'POST' && /[?&]uploadId=/.test(request.url ?? '');
+        if (this.loseCompletion && isCompletion) {
+          this.loseCompletion = false;
+          answer.resume();
+          answer.on('end', () => response.socket?.destroy());
+          return;
+        }
         response.writeHead(answer.statusCode ?? 502, answer.headers);
         answer.pipe(response);
       },
@@ -232,6 +242,23 @@ describe('s3 store faults', function () {
       await store.putStream(key, source.stream);
 
       assert.strictEqual(retryLines(logs.lines, key).length, 1, logs.lines.join('\n'));
+      const stored = await digestStream(await store.getStream(key));
+      assert.strictEqual(stored.sha256, source.digest());
+      await store.close();
+    });
+
+    it('accepts a completion whose response was lost', async () => {
+      const key = 'runs/lost/weights.bin';
+      const store = openProxied();
+      const source = generatedStream(11 * MiB);
+      proxy.loseCompletion = true;
+
+      await store.putStream(key, source.stream);
+
+      assert.strictEqual(proxy.loseCompletion, false, 'the completion should have passed the proxy');
+      const retries = retryLines(logs.lines, key);
+      assert.strictEqual(retries.length, 1, logs.lines.join('\n'));
+      assert.match(retries[0], /op=complete-upload/);
       const stored = await digestStream(await store.getStream(key));
       assert.strictEqual(stored.sha256, source.digest());
       await store.close();

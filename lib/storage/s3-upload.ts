@@ -1,7 +1,9 @@
+import { createHash } from 'crypto';
 import * as Minio from 'minio';
 import { Readable } from 'stream';
 
 import { Logger } from '../log/logger';
+import { errorCodeOf } from './retry';
 
 /** Runs one S3 request with the store's retry policy and error wording. */
 export type RequestRunner = <T>(operation: string, key: string, request: () => Promise<T>) => Promise<T>;
@@ -38,17 +40,22 @@ export async function uploadStream(
   let filled = 0;
   let uploadId: string | undefined;
   const parts: { part: number; etag: string }[] = [];
+  const partDigests: Buffer[] = [];
 
   const sendPart = async () => {
     if (uploadId === undefined) uploadId = await initiate(target, run);
     const part = parts.length + 1;
-    const { etag } = await run('upload-part', target.key, () =>
-      target.client.uploadPart(
-        { bucketName: target.bucket, objectName: target.objectKey, uploadID: uploadId as string, partNumber: part, headers: {} },
-        buffer.subarray(0, filled),
-      ),
-    );
+    const body = buffer.subarray(0, filled);
+    const request = {
+      bucketName: target.bucket,
+      objectName: target.objectKey,
+      uploadID: uploadId,
+      partNumber: part,
+      headers: {},
+    };
+    const { etag } = await run('upload-part', target.key, () => target.client.uploadPart(request, body));
     parts.push({ part, etag });
+    partDigests.push(createHash('md5').update(body).digest());
     filled = 0;
   };
 
@@ -74,15 +81,37 @@ export async function uploadStream(
     }
 
     if (filled > 0) await sendPart();
-    await run('complete-upload', target.key, () =>
-      target.client.completeMultipartUpload(target.bucket, target.objectKey, uploadId as string, parts),
-    );
-    // NOTE: if the completion succeeded but its response was lost, the retry gets NoSuchUpload
-    // and the upload is reported as failed although the object is stored complete.
+    await complete(target, uploadId, parts, partDigests, run);
   } catch (error) {
     if (uploadId !== undefined) await abort(target, uploadId, run, logger);
     throw error;
   }
+}
+
+/**
+ * Completes a multipart upload. When a completion succeeded but its response was lost, the
+ * retry gets NoSuchUpload; the upload then counts as done if the stored object carries the ETag
+ * of exactly these parts (the MD5 of the part MD5s, then `-` and the part count, as S3 forms it).
+ */
+async function complete(
+  target: UploadTarget,
+  uploadId: string,
+  parts: { part: number; etag: string }[],
+  partDigests: Buffer[],
+  run: RequestRunner,
+): Promise<void> {
+  const expectedEtag = `${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${parts.length}`;
+  let attempts = 0;
+  await run('complete-upload', target.key, async () => {
+    attempts += 1;
+    try {
+      await target.client.completeMultipartUpload(target.bucket, target.objectKey, uploadId, parts);
+    } catch (error) {
+      if (attempts === 1 || errorCodeOf(error) !== 'NoSuchUpload') throw error;
+      const stored = await target.client.statObject(target.bucket, target.objectKey);
+      if (stored.etag !== expectedEtag) throw error;
+    }
+  });
 }
 
 async function initiate(target: UploadTarget, run: RequestRunner): Promise<string> {
