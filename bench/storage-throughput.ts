@@ -29,7 +29,10 @@ async function measure(name: string, store: ArtifactStore, megabytes: number, ke
   await digestStream(await store.getStream('bench/large.bin'));
   const readSeconds = (performance.now() - started) / 1000;
 
-  const keys = Array.from({ length: keyCount }, (_, i) => `bench/keys/${String(i).padStart(6, '0')}`);
+  const keys = Array.from(
+    { length: keyCount },
+    (_, i) => `bench/keys/${String(i).padStart(6, '0')}`,
+  );
   started = performance.now();
   for (let i = 0; i < keys.length; i += 32) {
     await Promise.all(keys.slice(i, i + 32).map((key) => store.put(key, '{}')));
@@ -39,7 +42,8 @@ async function measure(name: string, store: ArtifactStore, megabytes: number, ke
   started = performance.now();
   const listed = await store.list('bench/keys/');
   const listSeconds = (performance.now() - started) / 1000;
-  if (listed.length !== keyCount) throw new Error(`listed ${listed.length} keys, expected ${keyCount}`);
+  if (listed.length !== keyCount)
+    throw new Error(`listed ${listed.length} keys, expected ${keyCount}`);
 
   console.log(
     [

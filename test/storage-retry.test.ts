@@ -7,28 +7,54 @@ const POLICY = { retries: 3, baseDelayMs: 10, maxDelayMs: 25 };
 
 describe('store retries', () => {
   it('doubles the delay up to the cap', () => {
-    assert.strictEqual(backoffDelay(1, POLICY, () => 1), 10);
-    assert.strictEqual(backoffDelay(2, POLICY, () => 1), 20);
-    assert.strictEqual(backoffDelay(3, POLICY, () => 1), 25);
-    assert.strictEqual(backoffDelay(9, POLICY, () => 1), 25);
+    assert.strictEqual(
+      backoffDelay(1, POLICY, () => 1),
+      10,
+    );
+    assert.strictEqual(
+      backoffDelay(2, POLICY, () => 1),
+      20,
+    );
+    assert.strictEqual(
+      backoffDelay(3, POLICY, () => 1),
+      25,
+    );
+    assert.strictEqual(
+      backoffDelay(9, POLICY, () => 1),
+      25,
+    );
   });
 
   it('draws the delay from the upper half', () => {
-    assert.strictEqual(backoffDelay(2, POLICY, () => 0), 10);
-    assert.strictEqual(backoffDelay(2, POLICY, () => 0.5), 15);
+    assert.strictEqual(
+      backoffDelay(2, POLICY, () => 0),
+      10,
+    );
+    assert.strictEqual(
+      backoffDelay(2, POLICY, () => 0.5),
+      15,
+    );
   });
 
   const cases: [string, unknown, boolean][] = [
     ['ECONNRESET', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }), true],
     ['ECONNREFUSED', Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }), true],
     ['socket hang up', new Error('socket hang up'), true],
-    ['HTTP 502', new Error('Request failed after 0 retries: Error: Retryable HTTP status: 502'), true],
+    [
+      'HTTP 502',
+      new Error('Request failed after 0 retries: Error: Retryable HTTP status: 502'),
+      true,
+    ],
     ['SlowDown', Object.assign(new Error('slow'), { code: 'SlowDown' }), true],
     ['InternalError', Object.assign(new Error('oops'), { code: 'InternalError' }), true],
     ['AccessDenied', Object.assign(new Error('no'), { code: 'AccessDenied' }), false],
     ['NoSuchBucket', Object.assign(new Error('no'), { code: 'NoSuchBucket' }), false],
     ['InvalidAccessKeyId', Object.assign(new Error('no'), { code: 'InvalidAccessKeyId' }), false],
-    ['SignatureDoesNotMatch', Object.assign(new Error('no'), { code: 'SignatureDoesNotMatch' }), false],
+    [
+      'SignatureDoesNotMatch',
+      Object.assign(new Error('no'), { code: 'SignatureDoesNotMatch' }),
+      false,
+    ],
     ['a programming error', new TypeError('x is undefined'), false],
   ];
   for (const [name, error, transient] of cases) {

@@ -22,7 +22,10 @@ function configError(run: () => unknown, ...fragments: string[]): StoreError {
 
 describe('s3 store configuration', () => {
   it('splits the bucket from the prefix', () => {
-    assert.deepStrictEqual(parseS3Url('s3://artifacts/team/runs/'), { bucket: 'artifacts', prefix: 'team/runs' });
+    assert.deepStrictEqual(parseS3Url('s3://artifacts/team/runs/'), {
+      bucket: 'artifacts',
+      prefix: 'team/runs',
+    });
     assert.deepStrictEqual(parseS3Url('s3://artifacts'), { bucket: 'artifacts', prefix: '' });
   });
 
@@ -52,7 +55,10 @@ describe('s3 store configuration', () => {
   });
 
   it('turns TLS on for an https endpoint', () => {
-    const config = loadS3Config('s3://bucket', { ...CREDENTIALS, AWS_ENDPOINT_URL: 'https://s3.internal.test' });
+    const config = loadS3Config('s3://bucket', {
+      ...CREDENTIALS,
+      AWS_ENDPOINT_URL: 'https://s3.internal.test',
+    });
 
     assert.strictEqual(config.useSSL, true);
     assert.strictEqual(config.port, 443);
@@ -91,30 +97,60 @@ describe('s3 store configuration', () => {
 
   it('rejects an endpoint with credentials without echoing them', () => {
     const error = configError(
-      () => loadS3Config('s3://bucket', { ...CREDENTIALS, FASHION_GAN_S3_ENDPOINT: 'http://me:hunter2@127.0.0.1:9000' }),
+      () =>
+        loadS3Config('s3://bucket', {
+          ...CREDENTIALS,
+          FASHION_GAN_S3_ENDPOINT: 'http://me:hunter2@127.0.0.1:9000',
+        }),
       'contains credentials',
     );
     assert.ok(!error.message.includes('hunter2'), error.message);
   });
 
   it('rejects an endpoint with a path or another scheme', () => {
-    configError(() => loadS3Config('s3://b1c', { ...CREDENTIALS, S3_ENDPOINT: 'http://127.0.0.1:9000/bucket' }), 'without a path');
-    configError(() => loadS3Config('s3://b1c', { ...CREDENTIALS, S3_ENDPOINT: 'ftp://127.0.0.1' }), 'http://');
-    configError(() => loadS3Config('s3://b1c', { ...CREDENTIALS, S3_ENDPOINT: '127.0.0.1:9000' }), 'http://');
+    configError(
+      () =>
+        loadS3Config('s3://b1c', { ...CREDENTIALS, S3_ENDPOINT: 'http://127.0.0.1:9000/bucket' }),
+      'without a path',
+    );
+    configError(
+      () => loadS3Config('s3://b1c', { ...CREDENTIALS, S3_ENDPOINT: 'ftp://127.0.0.1' }),
+      'http://',
+    );
+    configError(
+      () => loadS3Config('s3://b1c', { ...CREDENTIALS, S3_ENDPOINT: '127.0.0.1:9000' }),
+      'http://',
+    );
   });
 
   it('names the missing credential variable', () => {
-    configError(() => loadS3Config('s3://bucket', { FASHION_GAN_S3_ENDPOINT: 'http://127.0.0.1:9000' }), 'AWS_ACCESS_KEY_ID is not set');
     configError(
-      () => loadS3Config('s3://bucket', { FASHION_GAN_S3_ENDPOINT: 'http://127.0.0.1:9000', AWS_ACCESS_KEY_ID: 'x' }),
+      () => loadS3Config('s3://bucket', { FASHION_GAN_S3_ENDPOINT: 'http://127.0.0.1:9000' }),
+      'AWS_ACCESS_KEY_ID is not set',
+    );
+    configError(
+      () =>
+        loadS3Config('s3://bucket', {
+          FASHION_GAN_S3_ENDPOINT: 'http://127.0.0.1:9000',
+          AWS_ACCESS_KEY_ID: 'x',
+        }),
       'AWS_SECRET_ACCESS_KEY is not set',
     );
   });
 
   it('rejects invalid numbers', () => {
-    configError(() => loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_RETRIES: 'many' }), 'FASHION_GAN_S3_RETRIES');
-    configError(() => loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_PART_SIZE_MB: '4' }), 'at least 5');
-    configError(() => loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_PATH_STYLE: 'maybe' }), 'true or false');
+    configError(
+      () => loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_RETRIES: 'many' }),
+      'FASHION_GAN_S3_RETRIES',
+    );
+    configError(
+      () => loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_PART_SIZE_MB: '4' }),
+      'at least 5',
+    );
+    configError(
+      () => loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_PATH_STYLE: 'maybe' }),
+      'true or false',
+    );
   });
 
   it('reads retries, part size and time-out', () => {
@@ -143,7 +179,10 @@ describe('s3 store configuration', () => {
     });
 
     const withFolder = (target: string) =>
-      loadS3Config('s3://bucket', { FASHION_GAN_S3_ENDPOINT: 'http://127.0.0.1:9000', FASHION_GAN_S3_CREDENTIALS_FILE: target });
+      loadS3Config('s3://bucket', {
+        FASHION_GAN_S3_ENDPOINT: 'http://127.0.0.1:9000',
+        FASHION_GAN_S3_CREDENTIALS_FILE: target,
+      });
 
     it('reads accessKey, secretKey and sessionToken files', () => {
       writeFileSync(path.join(folder, 'accessKey'), 'folder-access\n');
@@ -160,7 +199,10 @@ describe('s3 store configuration', () => {
       writeFileSync(path.join(folder, 'accessKey'), 'folder-access');
       writeFileSync(path.join(folder, 'secretKey'), 'folder-secret');
 
-      const config = loadS3Config('s3://bucket', { ...LOCAL, FASHION_GAN_S3_CREDENTIALS_FILE: folder });
+      const config = loadS3Config('s3://bucket', {
+        ...LOCAL,
+        FASHION_GAN_S3_CREDENTIALS_FILE: folder,
+      });
       assert.strictEqual(config.credentials.accessKey, 'folder-access');
     });
 

@@ -54,13 +54,21 @@ class SlowDownProxy {
       request.resume();
       request.on('end', () => {
         response.writeHead(503, { 'Content-Type': 'application/xml' });
-        response.end('<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>');
+        response.end(
+          '<Error><Code>SlowDown</Code><Message>Reduce your request rate.</Message></Error>',
+        );
       });
       return;
     }
     // The Host header is forwarded unchanged because it is part of the request signature.
     const upstream = http.request(
-      { host: '127.0.0.1', port: this.targetPort, method: request.method, path: request.url, headers: request.headers },
+      {
+        host: '127.0.0.1',
+        port: this.targetPort,
+        method: request.method,
+        path: request.url,
+        headers: request.headers,
+      },
       (answer) => {
         const isCompletion = request.method === 'POST' && /[?&]uploadId=/.test(request.url ?? '');
         if (this.loseCompletion && isCompletion) {
@@ -86,7 +94,9 @@ function captureLogs(): { lines: string[]; restore(): void } {
 }
 
 function retryLines(lines: string[], key: string): string[] {
-  return lines.filter((line) => line.includes('retrying after a transient error') && line.includes(`key=${key}`));
+  return lines.filter(
+    (line) => line.includes('retrying after a transient error') && line.includes(`key=${key}`),
+  );
 }
 
 async function rejection(promise: Promise<unknown>): Promise<StoreError> {
@@ -172,7 +182,9 @@ describe('s3 store faults', function () {
     assert.strictEqual(await store.exists(key), false);
 
     const pending = [];
-    for await (const upload of server.client().listIncompleteUploads(server.bucket, `faults/${key}`, true)) {
+    for await (const upload of server
+      .client()
+      .listIncompleteUploads(server.bucket, `faults/${key}`, true)) {
       pending.push(upload);
     }
     assert.deepStrictEqual(pending, [], 'the unfinished upload should have been aborted');
@@ -255,7 +267,11 @@ describe('s3 store faults', function () {
 
       await store.putStream(key, source.stream);
 
-      assert.strictEqual(proxy.loseCompletion, false, 'the completion should have passed the proxy');
+      assert.strictEqual(
+        proxy.loseCompletion,
+        false,
+        'the completion should have passed the proxy',
+      );
       const retries = retryLines(logs.lines, key);
       assert.strictEqual(retries.length, 1, logs.lines.join('\n'));
       assert.match(retries[0], /op=complete-upload/);
@@ -380,11 +396,17 @@ describe('s3 store faults', function () {
       try {
         const good = openStore({}, { FASHION_GAN_S3_ENDPOINT: proxy.endpoint });
         const fromFolder = createS3Store(server.storeUrl('faults'), {
-          env: { FASHION_GAN_S3_ENDPOINT: server.endpoint, FASHION_GAN_S3_CREDENTIALS_FILE: credentialsFolder },
+          env: {
+            FASHION_GAN_S3_ENDPOINT: server.endpoint,
+            FASHION_GAN_S3_CREDENTIALS_FILE: credentialsFolder,
+          },
           retry: QUICK_RETRY,
         });
         const bad = openStore({}, { AWS_SECRET_ACCESS_KEY: wrongSecret });
-        const unreachable = openStore({}, { FASHION_GAN_S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` });
+        const unreachable = openStore(
+          {},
+          { FASHION_GAN_S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` },
+        );
         seen.push(good.url, fromFolder.url, bad.url, unreachable.url);
 
         proxy.failures = 2;
@@ -397,11 +419,18 @@ describe('s3 store faults', function () {
         await record(bad.exists('secrets/denied.json'));
         await record(bad.list('secrets/'));
         await record(unreachable.put('secrets/nowhere.json', '{}'));
-        await record(Promise.resolve().then(() => createS3Store('s3://user:pass@bucket/x', { env: server.env() })));
+        await record(
+          Promise.resolve().then(() =>
+            createS3Store('s3://user:pass@bucket/x', { env: server.env() }),
+          ),
+        );
         await record(
           Promise.resolve().then(() =>
             createS3Store(server.storeUrl(), {
-              env: { ...server.env(), FASHION_GAN_S3_ENDPOINT: `http://key:${server.secretKey}@127.0.0.1:1` },
+              env: {
+                ...server.env(),
+                FASHION_GAN_S3_ENDPOINT: `http://key:${server.secretKey}@127.0.0.1:1`,
+              },
             }),
           ),
         );
@@ -413,8 +442,13 @@ describe('s3 store faults', function () {
       }
 
       const captured = [...seen, ...logs.lines].join('\n');
-      assert.ok(logs.lines.some((line) => line.includes('retrying')), 'the retries should be logged');
-      assert.ok(seen.some((text) => text.includes('access-denied') || text.includes('access denied')));
+      assert.ok(
+        logs.lines.some((line) => line.includes('retrying')),
+        'the retries should be logged',
+      );
+      assert.ok(
+        seen.some((text) => text.includes('access-denied') || text.includes('access denied')),
+      );
       for (const secret of secrets) {
         assert.ok(!captured.includes(secret), 'a secret key appeared in the captured output');
       }

@@ -125,7 +125,10 @@ for (const backend of [fileBackend(), s3Backend()]) {
     });
 
     it('lists a prefix of more than 1000 keys', async () => {
-      const keys = Array.from({ length: MANY_KEYS }, (_, i) => `many/item-${String(i).padStart(5, '0')}.json`);
+      const keys = Array.from(
+        { length: MANY_KEYS },
+        (_, i) => `many/item-${String(i).padStart(5, '0')}.json`,
+      );
       await forEachConcurrently(keys, 32, (key) => store.put(key, '{}'));
       await store.put('many-other/outside.json', '{}');
       await store.put('manyx.json', '{}');
@@ -145,8 +148,16 @@ for (const backend of [fileBackend(), s3Backend()]) {
     });
 
     it('reports a missing object as not-found', async () => {
-      await assertStoreError(store.get('runs/none/model.json'), 'not-found', "'runs/none/model.json'");
-      await assertStoreError(store.getStream('runs/none/model.json'), 'not-found', 'runs/none/model.json');
+      await assertStoreError(
+        store.get('runs/none/model.json'),
+        'not-found',
+        "'runs/none/model.json'",
+      );
+      await assertStoreError(
+        store.getStream('runs/none/model.json'),
+        'not-found',
+        'runs/none/model.json',
+      );
       assert.strictEqual(await store.exists('runs/none/model.json'), false);
     });
 
@@ -204,7 +215,8 @@ describe('s3 store metadata and access', function () {
     await server?.dispose();
   });
 
-  const openStore = () => createS3Store(server.storeUrl('meta'), { env: server.env(), partSize: PART_SIZE });
+  const openStore = () =>
+    createS3Store(server.storeUrl('meta'), { env: server.env(), partSize: PART_SIZE });
 
   it('stores the content type given or guessed', async () => {
     const store = openStore();
@@ -218,7 +230,10 @@ describe('s3 store metadata and access', function () {
     const client = server.client();
     const stat = (key: string) => client.statObject(server.bucket, `meta/${key}`);
     assert.strictEqual((await stat('gallery/grid.png')).metaData['content-type'], 'image/png');
-    assert.strictEqual((await stat('runs/a/metrics.json')).metaData['content-type'], 'application/json');
+    assert.strictEqual(
+      (await stat('runs/a/metrics.json')).metaData['content-type'],
+      'application/json',
+    );
     assert.strictEqual(
       (await stat('runs/a/big.bin')).metaData['content-type'],
       'application/x-fashion-gan',
@@ -227,7 +242,12 @@ describe('s3 store metadata and access', function () {
 
   it('names the bucket and object key of a missing object', async () => {
     const store = openStore();
-    await assertStoreError(store.get('runs/x.json'), 'not-found', server.bucket, 'meta/runs/x.json');
+    await assertStoreError(
+      store.get('runs/x.json'),
+      'not-found',
+      server.bucket,
+      'meta/runs/x.json',
+    );
     await store.close();
   });
 
@@ -262,7 +282,10 @@ describe('s3 store metadata and access', function () {
       Resource: [`arn:aws:s3:::${server.bucket}/public-logs/*`],
     };
     const client = server.client();
-    await client.setBucketPolicy(server.bucket, JSON.stringify({ Version: '2012-10-17', Statement: [foreign] }));
+    await client.setBucketPolicy(
+      server.bucket,
+      JSON.stringify({ Version: '2012-10-17', Statement: [foreign] }),
+    );
 
     const store = openStore();
     await store.setPublicRead('gallery');

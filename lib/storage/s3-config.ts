@@ -128,7 +128,13 @@ export function loadS3Config(url: string, env: Environment = process.env): S3Con
     credentials: loadCredentials(storeUrl, env),
     retry: {
       ...DEFAULT_RETRY_POLICY,
-      retries: parseInteger(storeUrl, 'FASHION_GAN_S3_RETRIES', env, DEFAULT_RETRY_POLICY.retries, 0),
+      retries: parseInteger(
+        storeUrl,
+        'FASHION_GAN_S3_RETRIES',
+        env,
+        DEFAULT_RETRY_POLICY.retries,
+        0,
+      ),
       baseDelayMs: parseInteger(
         storeUrl,
         'FASHION_GAN_S3_RETRY_BASE_MS',
@@ -192,7 +198,12 @@ function loadCredentials(storeUrl: string, env: Environment): S3Credentials {
     );
   }
   const sessionToken = env.AWS_SESSION_TOKEN || undefined;
-  return { accessKey, secretKey, sessionToken, source: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY' };
+  return {
+    accessKey,
+    secretKey,
+    sessionToken,
+    source: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY',
+  };
 }
 
 /**
@@ -226,7 +237,10 @@ export function readCredentialsFolder(storeUrl: string, folder: string): S3Crede
       }
     }
     if (required) {
-      throw new StoreError('invalid-config', `${storeUrl}: ${source}: '${name}' is missing or empty`);
+      throw new StoreError(
+        'invalid-config',
+        `${storeUrl}: ${source}: '${name}' is missing or empty`,
+      );
     }
     return undefined;
   };
@@ -244,7 +258,10 @@ function parseBoolean(storeUrl: string, name: string, env: Environment, fallback
   if (value === '') return fallback;
   if (['true', '1', 'yes'].includes(value)) return true;
   if (['false', '0', 'no'].includes(value)) return false;
-  throw new StoreError('invalid-config', `${storeUrl}: ${name} must be true or false, got '${value}'`);
+  throw new StoreError(
+    'invalid-config',
+    `${storeUrl}: ${name} must be true or false, got '${value}'`,
+  );
 }
 
 function parseInteger(

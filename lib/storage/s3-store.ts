@@ -40,7 +40,10 @@ export function createS3Store(url: string, options: S3StoreOptions = {}): S3Stor
   if (options.retry) config.retry = { ...config.retry, ...options.retry };
   if (options.partSize !== undefined) {
     if (options.partSize < MIN_PART_SIZE) {
-      throw new StoreError('invalid-config', `${url}: part size must be at least ${MIN_PART_SIZE} bytes`);
+      throw new StoreError(
+        'invalid-config',
+        `${url}: part size must be at least ${MIN_PART_SIZE} bytes`,
+      );
     }
     config.partSize = options.partSize;
   }
@@ -108,7 +111,10 @@ export class S3Store implements ArtifactStore {
     // The whole read is one attempt, so a connection lost halfway is retried from the start.
     return this.run('get', key, async () => {
       const chunks: Buffer[] = [];
-      for await (const chunk of await this.client.getObject(this.config.bucket, this.objectKey(key))) {
+      for await (const chunk of await this.client.getObject(
+        this.config.bucket,
+        this.objectKey(key),
+      )) {
         chunks.push(chunk as Buffer);
       }
       return Buffer.concat(chunks);
@@ -117,12 +123,16 @@ export class S3Store implements ArtifactStore {
 
   async getStream(key: string): Promise<Readable> {
     // NOTE: only opening the stream is retried; an error while reading reaches the consumer.
-    return this.run('get', key, () => this.client.getObject(this.config.bucket, this.objectKey(key)));
+    return this.run('get', key, () =>
+      this.client.getObject(this.config.bucket, this.objectKey(key)),
+    );
   }
 
   async exists(key: string): Promise<boolean> {
     try {
-      await this.run('stat', key, () => this.client.statObject(this.config.bucket, this.objectKey(key)));
+      await this.run('stat', key, () =>
+        this.client.statObject(this.config.bucket, this.objectKey(key)),
+      );
       return true;
     } catch (error) {
       if (error instanceof StoreError && error.code === 'not-found') return false;
@@ -141,14 +151,17 @@ export class S3Store implements ArtifactStore {
       const page = await this.run('list', prefix, () =>
         this.client.listObjectsV2Query(this.config.bucket, listed, token, '', LIST_PAGE_SIZE, ''),
       );
-      for (const item of page.objects) if (item.name !== undefined) keys.push(item.name.slice(strip));
+      for (const item of page.objects)
+        if (item.name !== undefined) keys.push(item.name.slice(strip));
       token = page.isTruncated ? page.nextContinuationToken : '';
     } while (token !== '');
     return keys.sort();
   }
 
   async delete(key: string): Promise<void> {
-    await this.run('delete', key, () => this.client.removeObject(this.config.bucket, this.objectKey(key)));
+    await this.run('delete', key, () =>
+      this.client.removeObject(this.config.bucket, this.objectKey(key)),
+    );
   }
 
   /**
@@ -168,7 +181,8 @@ export class S3Store implements ArtifactStore {
     checkKey(folder, 'prefix');
 
     const resource = `arn:aws:s3:::${this.config.bucket}/${this.objectKey(folder)}/*`;
-    const sid = `${PUBLIC_READ_SID_PREFIX}${createHash('sha256').update(resource).digest('hex').slice(0, 16)}`;
+    const resourceHash = createHash('sha256').update(resource).digest('hex');
+    const sid = `${PUBLIC_READ_SID_PREFIX}${resourceHash.slice(0, 16)}`;
     const policy = await this.readBucketPolicy(folder);
     policy.Statement = policy.Statement.filter((statement) => statement.Sid !== sid);
     policy.Statement.push({
@@ -181,7 +195,10 @@ export class S3Store implements ArtifactStore {
     await this.run('set-policy', folder, () =>
       this.client.setBucketPolicy(this.config.bucket, JSON.stringify(policy)),
     );
-    this.logger.info('made a prefix readable without credentials', { store: this.url, prefix: folder });
+    this.logger.info('made a prefix readable without credentials', {
+      store: this.url,
+      prefix: folder,
+    });
   }
 
   async close(): Promise<void> {
@@ -196,14 +213,17 @@ export class S3Store implements ArtifactStore {
   private async readBucketPolicy(folder: string): Promise<BucketPolicy> {
     let text: string;
     try {
-      text = await this.run('get-policy', folder, () => this.client.getBucketPolicy(this.config.bucket));
+      text = await this.run('get-policy', folder, () =>
+        this.client.getBucketPolicy(this.config.bucket),
+      );
     } catch (error) {
       if (error instanceof StoreError && error.code === 'not-found') return emptyPolicy();
       throw error;
     }
     try {
       const policy = JSON.parse(text) as BucketPolicy;
-      if (!Array.isArray(policy.Statement)) policy.Statement = policy.Statement ? [policy.Statement] : [];
+      if (!Array.isArray(policy.Statement))
+        policy.Statement = policy.Statement ? [policy.Statement] : [];
       return policy;
     } catch {
       throw new StoreError(
@@ -222,7 +242,12 @@ export class S3Store implements ArtifactStore {
       return request();
     };
     try {
-      return await withRetry(counted, this.config.retry, { operation, store: this.url, key }, this.logger);
+      return await withRetry(
+        counted,
+        this.config.retry,
+        { operation, store: this.url, key },
+        this.logger,
+      );
     } catch (error) {
       throw this.translate(error, describe(operation), key, attempts);
     }
@@ -271,11 +296,16 @@ function describe(operation: string): string {
  * Wraps `request` so that a request whose socket stays idle for `timeoutMs` fails with
  * ETIMEDOUT (and is retried) instead of hanging, because Node sets no such limit by default.
  */
-function timedRequest(protocol: typeof http | typeof https, timeoutMs: number): typeof http.request {
+function timedRequest(
+  protocol: typeof http | typeof https,
+  timeoutMs: number,
+): typeof http.request {
   const request = (...args: unknown[]) => {
     const outgoing = (protocol.request as (...a: unknown[]) => http.ClientRequest)(...args);
     outgoing.setTimeout(timeoutMs, () => {
-      const error = Object.assign(new Error(`no response within ${timeoutMs} ms`), { code: 'ETIMEDOUT' });
+      const error = Object.assign(new Error(`no response within ${timeoutMs} ms`), {
+        code: 'ETIMEDOUT',
+      });
       outgoing.destroy(error);
     });
     return outgoing;

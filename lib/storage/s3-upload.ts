@@ -6,7 +6,11 @@ import { Logger } from '../log/logger';
 import { errorCodeOf } from './retry';
 
 /** Runs one S3 request with the store's retry policy and error wording. */
-export type RequestRunner = <T>(operation: string, key: string, request: () => Promise<T>) => Promise<T>;
+export type RequestRunner = <T>(
+  operation: string,
+  key: string,
+  request: () => Promise<T>,
+) => Promise<T>;
 
 /** Destination, content type and part size of an upload. */
 export interface UploadTarget {
@@ -53,7 +57,9 @@ export async function uploadStream(
       partNumber: part,
       headers: {},
     };
-    const { etag } = await run('upload-part', target.key, () => target.client.uploadPart(request, body));
+    const { etag } = await run('upload-part', target.key, () =>
+      target.client.uploadPart(request, body),
+    );
     parts.push({ part, etag });
     partDigests.push(createHash('md5').update(body).digest());
     filled = 0;
@@ -73,9 +79,15 @@ export async function uploadStream(
 
     if (uploadId === undefined) {
       await run('put', target.key, () =>
-        target.client.putObject(target.bucket, target.objectKey, buffer.subarray(0, filled), filled, {
-          'Content-Type': target.contentType,
-        }),
+        target.client.putObject(
+          target.bucket,
+          target.objectKey,
+          buffer.subarray(0, filled),
+          filled,
+          {
+            'Content-Type': target.contentType,
+          },
+        ),
       );
       return;
     }
@@ -100,7 +112,8 @@ async function complete(
   partDigests: Buffer[],
   run: RequestRunner,
 ): Promise<void> {
-  const expectedEtag = `${createHash('md5').update(Buffer.concat(partDigests)).digest('hex')}-${parts.length}`;
+  const digestOfDigests = createHash('md5').update(Buffer.concat(partDigests)).digest('hex');
+  const expectedEtag = `${digestOfDigests}-${parts.length}`;
   let attempts = 0;
   await run('complete-upload', target.key, async () => {
     attempts += 1;

@@ -13,9 +13,9 @@ export interface GeneratedStream {
 }
 
 /**
- * Returns a stream of `size` random bytes in `chunkSize` chunks that are generated only when the
- * consumer reads, so the whole body is never in memory at once. `onChunk` runs after each chunk with
- * the byte count so far, which lets a test act in the middle of an upload.
+ * Returns a stream of `size` random bytes in `chunkSize` chunks that are generated only when
+ * the consumer reads, so the whole body is never in memory at once. `onChunk` runs after each
+ * chunk with the byte count so far, which lets a test act in the middle of an upload.
  */
 export function generatedStream(
   size: number,
@@ -74,7 +74,9 @@ function collectGarbage(): () => void {
  * garbage collection. `stop` returns the peak above the level at the start, in bytes. The start
  * waits until the level is steady, because V8 frees dropped buffers some time after collecting.
  */
-export async function sampleBufferMemory(intervalMs = 250): Promise<{ stop(): number; samples: number[] }> {
+export async function sampleBufferMemory(
+  intervalMs = 250,
+): Promise<{ stop(): number; samples: number[] }> {
   const gc = collectGarbage();
   const measure = () => {
     gc();

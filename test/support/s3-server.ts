@@ -38,10 +38,15 @@ export function selectedServerKind(env = process.env): S3ServerKind {
 export function serverBinary(kind: S3ServerKind): string {
   const script = path.resolve(__dirname, '..', '..', 'setup', 's3-server.sh');
   try {
-    const output = execFileSync('bash', [script, kind, '--installed'], { encoding: 'utf8', stdio: 'pipe' });
+    const output = execFileSync('bash', [script, kind, '--installed'], {
+      encoding: 'utf8',
+      stdio: 'pipe',
+    });
     return output.trim().split('\n').pop() as string;
   } catch {
-    throw new Error(`the ${kind} test server is not built: run 'bash setup/s3-server.sh ${kind}' first`);
+    throw new Error(
+      `the ${kind} test server is not built: run 'bash setup/s3-server.sh ${kind}' first`,
+    );
   }
 }
 
@@ -82,9 +87,16 @@ export class S3TestServer {
   }
 
   /** Builds (if needed) and starts a server, then creates `bucket` (default `fashion-gan-test`). */
-  static async launch(options: { kind?: S3ServerKind; bucket?: string } = {}): Promise<S3TestServer> {
+  static async launch(
+    options: { kind?: S3ServerKind; bucket?: string } = {},
+  ): Promise<S3TestServer> {
     const kind = options.kind ?? selectedServerKind();
-    const server = new S3TestServer(kind, serverBinary(kind), await freePort(), options.bucket ?? 'fashion-gan-test');
+    const server = new S3TestServer(
+      kind,
+      serverBinary(kind),
+      await freePort(),
+      options.bucket ?? 'fashion-gan-test',
+    );
     try {
       await server.start();
       await server.createBucket(server.bucket);
@@ -147,7 +159,12 @@ export class S3TestServer {
     this.child = child;
     running.add(child);
     const keep = (data: Buffer) => {
-      this.output.push(...data.toString('utf8').split('\n').filter((line) => line !== ''));
+      this.output.push(
+        ...data
+          .toString('utf8')
+          .split('\n')
+          .filter((line) => line !== ''),
+      );
       this.output = this.output.slice(-OUTPUT_LINES_KEPT);
     };
     child.stdout?.on('data', keep);
@@ -194,7 +211,17 @@ export class S3TestServer {
     const address = `127.0.0.1:${this.port}`;
     if (this.kind === 'versitygw') {
       return {
-        args: ['--port', address, '--access', this.accessKey, '--secret', this.secretKey, '--quiet', 'posix', this.dataDir],
+        args: [
+          '--port',
+          address,
+          '--access',
+          this.accessKey,
+          '--secret',
+          this.secretKey,
+          '--quiet',
+          'posix',
+          this.dataDir,
+        ],
         env: {},
       };
     }
@@ -218,7 +245,9 @@ export class S3TestServer {
       if (await this.responds()) return;
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    throw new Error(`${this.kind} did not respond on ${this.endpoint} within ${STARTUP_TIMEOUT_MS} ms`);
+    throw new Error(
+      `${this.kind} did not respond on ${this.endpoint} within ${STARTUP_TIMEOUT_MS} ms`,
+    );
   }
 
   /** Tells whether an unsigned GET gets any HTTP response, 403 included. */
