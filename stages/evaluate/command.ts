@@ -4,7 +4,7 @@ import { createLogger } from '../../lib/log/logger';
 import { openStore } from '../../lib/storage/open';
 import { checkPrefix } from '../../lib/storage/store';
 import { loadBackend } from '../../lib/tensorflow/backend';
-import { enforceGate, evaluateGenerator } from './evaluate';
+import { EvaluateOptions, checkOptions, enforceGate, evaluateGenerator } from './evaluate';
 import { formatReport } from './report';
 
 interface EvaluateArgs {
@@ -59,23 +59,22 @@ export const command: CommandModule<object, EvaluateArgs> = {
     checkPrefix(args.dataset);
     checkPrefix(args.model);
     if (args.out !== undefined) checkPrefix(args.out);
+    const options: EvaluateOptions = {
+      dataset: args.dataset,
+      model: args.model,
+      out: args.out,
+      samples: args.samples,
+      maxFid: args['max-fid'] ?? null,
+      seed: args.seed,
+      batchSize: args['batch-size'],
+    };
+    // Bad numbers fail here, before libtensorflow takes seconds to load.
+    checkOptions(options);
     loadBackend({ device: 'cpu' }, logger);
 
     const store = openStore(args.store);
     try {
-      const { metrics } = await evaluateGenerator(
-        store,
-        {
-          dataset: args.dataset,
-          model: args.model,
-          out: args.out,
-          samples: args.samples,
-          maxFid: args['max-fid'] ?? null,
-          seed: args.seed,
-          batchSize: args['batch-size'],
-        },
-        logger,
-      );
+      const { metrics } = await evaluateGenerator(store, options, logger);
       process.stdout.write(formatReport(metrics));
       enforceGate(metrics);
     } finally {

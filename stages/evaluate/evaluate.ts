@@ -76,6 +76,20 @@ export interface EvaluateResult {
   metrics: EvaluationMetrics;
   /** Store key of the metrics.json written. */
   metricsKey: string;
+  /** Seconds spent in each step, for the bench; not stored. */
+  timings: EvaluateTimings;
+}
+
+/** Wall-clock seconds per step of an evaluation. */
+export interface EvaluateTimings {
+  /** Running the generator on the latent vectors. */
+  generate: number;
+  /** Classifier features of generated, test and training images. */
+  features: number;
+  /** Means and covariances of the feature samples. */
+  statistics: number;
+  /** Frechet distances (overall, floor and per class) and the other scores. */
+  distance: number;
 }
 
 /**
@@ -115,11 +129,14 @@ export async function evaluateGenerator(
         throw new UserError(`evaluate: the data set at '${options.dataset}' has fewer than 2 samples`);
       }
 
-      const generated = generateAndClassify(generator, meta, classifier.extractor, options, logger);
+      const timings: EvaluateTimings = { generate: 0, features: 0, statistics: 0, distance: 0 };
+      const generated = generateAndClassify(generator, meta, classifier.extractor, options, timings, logger);
+      const started = performance.now();
       const real = classifySplit(classifier.extractor, test, realCount, options.batchSize);
       const trainReal = classifySplit(classifier.extractor, train, train.count, options.batchSize);
+      timings.features += (performance.now() - started) / 1000;
 
-      const metrics = scoreGenerated(generated, real, trainReal, test.labels, options, logger);
+      const metrics = scoreGenerated(generated, real, trainReal, test.labels, options, timings, logger);
       const complete: EvaluationMetrics = {
         ...metrics,
         classifier: { key: classifier.key, testAccuracy: classifier.record.testAccuracy },
@@ -131,7 +148,13 @@ export async function evaluateGenerator(
         contentType: 'application/json',
       });
       logger.info('metrics written', { key: metricsKey, fid: complete.fid, passed: complete.gate.passed });
-      return { metrics: complete, metricsKey };
+      logger.info('timings', {
+        generate_s: round(timings.generate),
+        features_s: round(timings.features),
+        statistics_s: round(timings.statistics),
+        distance_s: round(timings.distance),
+      });
+      return { metrics: complete, metricsKey, timings };
     } finally {
       disposeClassifier(classifier.model);
     }
@@ -149,7 +172,8 @@ export function enforceGate(metrics: EvaluationMetrics): void {
   );
 }
 
-function checkOptions(options: EvaluateOptions): void {
+/** Throws a `UserError` naming the option when a sample count, batch size or gate is invalid. */
+export function checkOptions(options: EvaluateOptions): void {
   if (!Number.isInteger(options.samples) || options.samples < 2) {
     throw new UserError(`evaluate: --samples must be an integer of at least 2, got ${options.samples}`);
   }
@@ -189,6 +213,7 @@ function generateAndClassify(
   meta: GeneratorMeta,
   extractor: tf.LayersModel,
   options: EvaluateOptions,
+  timings: EvaluateTimings,
   logger: Logger,
 ): GeneratedSamples {
   const count = options.samples;
@@ -206,7 +231,15 @@ function generateAndClassify(
       const seed = options.seed * 100003 + batchIndex;
       const latent = tf.randomNormal([size, meta.latentSize], 0, 1, 'float32', seed) as tf.Tensor2D;
       const labels = requested ? Array.from(requested.subarray(start, start + size)) : undefined;
-      return classifyBatch(extractor, generateImages(generator, meta, latent, labels));
+      const started = performance.now();
+      const images = generateImages(generator, meta, latent, labels);
+      // tfjs-node runs ops eagerly; reading one value waits for the generator to finish.
+      images.max().dataSync();
+      const generated = performance.now();
+      const classified = classifyBatch(extractor, images);
+      timings.generate += (generated - started) / 1000;
+      timings.features += (performance.now() - generated) / 1000;
+      return classified;
     });
     features.set(batch.features, start * FEATURE_SIZE);
     probabilities.set(batch.probabilities, start * NUM_CLASSES);
@@ -239,13 +272,17 @@ function scoreGenerated(
   trainReal: Classification,
   realLabels: Uint8Array,
   options: EvaluateOptions,
+  timings: EvaluateTimings,
   logger: Logger,
 ): Omit<EvaluationMetrics, 'classifier' | 'datasetHash' | 'createdAt'> {
+  const started = performance.now();
   const statistics = (source: Classification, name: string): FeatureStatistics =>
     featureStatistics(source.features, source.count, FEATURE_SIZE, { name, logger });
   const generatedStatistics = statistics(generated, 'generated images');
   const realStatistics = statistics(real, 'test images');
   const trainStatistics = statistics(trainReal, 'training images');
+  const computed = performance.now();
+  timings.statistics += (computed - started) / 1000;
 
   const fid = frechetDistance(generatedStatistics, realStatistics);
   const fidFloor = frechetDistance(trainStatistics, realStatistics);
@@ -259,6 +296,7 @@ function scoreGenerated(
     perClassFid = perClassFidOrNull(generated, real, realLabels, logger);
   }
 
+  timings.distance += (performance.now() - computed) / 1000;
   const maxFid = options.maxFid ?? null;
   return {
     fid,
@@ -302,4 +340,8 @@ function perClassFidOrNull(
     { features: generated.features, labels: requested, dim: FEATURE_SIZE },
     { features: real.features, labels, dim: FEATURE_SIZE },
   );
+}
+
+function round(seconds: number): number {
+  return Number(seconds.toFixed(2));
 }
