@@ -5,15 +5,6 @@ import { Split, loadSplit, readManifest, toImageTensor } from '../../lib/dataset
 import { UserError } from '../../lib/errors';
 import { Logger } from '../../lib/log/logger';
 import { startProgress } from '../../lib/log/progress';
-import { FeatureStatistics, featureStatistics, frechetDistance } from '../../lib/metrics/frechet';
-import {
-  argmaxRows,
-  classHistogram,
-  classesCovered,
-  conditionalAgreement,
-  inceptionScore,
-  perClassFrechet,
-} from '../../lib/metrics/scores';
 import {
   Classification,
   ClassifierConfig,
@@ -25,31 +16,11 @@ import { GeneratorMeta, generateImages } from '../../lib/models/generator';
 import { loadGenerator } from '../../lib/models/generator-store';
 import { ArtifactStore, joinKey } from '../../lib/storage/store';
 import { obtainClassifier } from './classifier-cache';
+import { EvaluateTimings, EvaluationMetrics, GeneratedSamples, scoreGenerated } from './score';
+
+export type { EvaluateTimings, EvaluationMetrics } from './score';
 
 export const METRICS_NAME = 'metrics.json';
-
-/** The `metrics.json` that the evaluate stage writes; distances in squared feature units. */
-export interface EvaluationMetrics {
-  /** FID-proxy between the generated samples and the test split. */
-  fid: number;
-  /** FID-proxy between training and test samples of the same count: the best reachable. */
-  fidFloor: number;
-  /** exp(mean KL(p(y|x) || p(y))) over generated samples, 1 to 10. */
-  inceptionScore: number;
-  /** Generated samples per predicted class. */
-  classHistogram: number[];
-  /** Classes with at least a quarter of their uniform share of the samples, 0 to 10. */
-  classesCovered: number;
-  /** Fraction of samples classified as the requested class; null when unconditional. */
-  conditionalAgreement: number | null;
-  /** FID-proxy per requested class against the test images of that class; null if unconditional. */
-  perClassFid: number[] | null;
-  samples: number;
-  classifier: { key: string; testAccuracy: number };
-  gate: { maxFid: number | null; passed: boolean };
-  datasetHash: string;
-  createdAt: string;
-}
 
 export interface EvaluateOptions {
   /** Prefix of the prepared data set. */
@@ -78,18 +49,6 @@ export interface EvaluateResult {
   metricsKey: string;
   /** Seconds spent in each step, for the bench; not stored. */
   timings: EvaluateTimings;
-}
-
-/** Wall-clock seconds per step of an evaluation. */
-export interface EvaluateTimings {
-  /** Running the generator on the latent vectors. */
-  generate: number;
-  /** Classifier features of generated, test and training images. */
-  features: number;
-  /** Means and covariances of the feature samples. */
-  statistics: number;
-  /** Frechet distances (overall, floor and per class) and the other scores. */
-  distance: number;
 }
 
 /**
@@ -136,7 +95,15 @@ export async function evaluateGenerator(
       const trainReal = classifySplit(classifier.extractor, train, train.count, options.batchSize);
       timings.features += (performance.now() - started) / 1000;
 
-      const metrics = scoreGenerated(generated, real, trainReal, test.labels, options, timings, logger);
+      const metrics = scoreGenerated(
+        generated,
+        real,
+        trainReal,
+        test.labels,
+        options.maxFid,
+        timings,
+        logger,
+      );
       const complete: EvaluationMetrics = {
         ...metrics,
         classifier: { key: classifier.key, testAccuracy: classifier.record.testAccuracy },
@@ -196,11 +163,6 @@ async function loadGeneratorForEvaluation(
     if (error instanceof UserError) throw new UserError(`evaluate: ${error.message}`, error.exitCode);
     throw error;
   }
-}
-
-/** Generated samples with their classification and, when conditional, the requested classes. */
-interface GeneratedSamples extends Classification {
-  requested: Uint8Array | null;
 }
 
 /**
@@ -264,82 +226,6 @@ function classifySplit(
     probabilities.set(batch.probabilities, start * NUM_CLASSES);
   }
   return { count, features, probabilities };
-}
-
-function scoreGenerated(
-  generated: GeneratedSamples,
-  real: Classification,
-  trainReal: Classification,
-  realLabels: Uint8Array,
-  options: EvaluateOptions,
-  timings: EvaluateTimings,
-  logger: Logger,
-): Omit<EvaluationMetrics, 'classifier' | 'datasetHash' | 'createdAt'> {
-  const started = performance.now();
-  const statistics = (source: Classification, name: string): FeatureStatistics =>
-    featureStatistics(source.features, source.count, FEATURE_SIZE, { name, logger });
-  const generatedStatistics = statistics(generated, 'generated images');
-  const realStatistics = statistics(real, 'test images');
-  const trainStatistics = statistics(trainReal, 'training images');
-  const computed = performance.now();
-  timings.statistics += (computed - started) / 1000;
-
-  const fid = frechetDistance(generatedStatistics, realStatistics);
-  const fidFloor = frechetDistance(trainStatistics, realStatistics);
-  const predicted = argmaxRows(generated.probabilities, generated.count);
-  const histogram = classHistogram(predicted);
-
-  let agreement: number | null = null;
-  let perClassFid: number[] | null = null;
-  if (generated.requested) {
-    agreement = conditionalAgreement(predicted, generated.requested);
-    perClassFid = perClassFidOrNull(generated, real, realLabels, logger);
-  }
-
-  timings.distance += (performance.now() - computed) / 1000;
-  const maxFid = options.maxFid ?? null;
-  return {
-    fid,
-    fidFloor,
-    inceptionScore: inceptionScore(generated.probabilities, generated.count),
-    classHistogram: histogram,
-    classesCovered: classesCovered(histogram),
-    conditionalAgreement: agreement,
-    perClassFid,
-    samples: generated.count,
-    gate: { maxFid, passed: maxFid === null || fid <= maxFid },
-  };
-}
-
-/** Computes the per-class FID-proxy, or returns null when a class has fewer than 2 samples. */
-function perClassFidOrNull(
-  generated: GeneratedSamples,
-  real: Classification,
-  realLabels: Uint8Array,
-  logger: Logger,
-): number[] | null {
-  const requested = generated.requested as Uint8Array;
-  const labels = realLabels.subarray(0, real.count);
-  const smallest = Math.min(
-    ...classHistogram(requested),
-    ...classHistogram(labels),
-  );
-  if (smallest < 2) {
-    logger.warn('per-class FID-proxy skipped: a class has fewer than 2 samples', {
-      samples: generated.count,
-    });
-    return null;
-  }
-  if (smallest < FEATURE_SIZE) {
-    logger.warn('per-class FID-proxy uses fewer samples per class than features', {
-      per_class: smallest,
-      features: FEATURE_SIZE,
-    });
-  }
-  return perClassFrechet(
-    { features: generated.features, labels: requested, dim: FEATURE_SIZE },
-    { features: real.features, labels, dim: FEATURE_SIZE },
-  );
 }
 
 function round(seconds: number): number {
