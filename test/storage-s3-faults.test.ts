@@ -17,7 +17,7 @@ const PART_SIZE = 5 * MiB;
 const QUICK_RETRY = { retries: 2, baseDelayMs: 20, maxDelayMs: 40 };
 
 /**
- * A loopback HTTP proxy in front of the test server that answers 503 SlowDown to the first
+ * A loopback HTTP proxy in front of the test server that returns 503 SlowDown to the first
  * `failures` requests and forwards the rest unchanged, counting every request it receives.
  * With `loseCompletion` set, it forwards the next multipart completion but drops the
  * connection instead of returning the server's response.
@@ -50,7 +50,7 @@ class SlowDownProxy {
     this.requests += 1;
     if (this.failures > 0) {
       this.failures -= 1;
-      // Reading the body first lets the client finish sending before it gets the answer.
+      // Reading the body first lets the client finish sending before the 503 arrives.
       request.resume();
       request.on('end', () => {
         response.writeHead(503, { 'Content-Type': 'application/xml' });
@@ -259,7 +259,7 @@ describe('s3 store faults', function () {
       await store.close();
     });
 
-    // MinIO answers the repeated completion with NoSuchUpload, which the ETag check resolves.
+    // MinIO rejects the repeated completion with NoSuchUpload, which the ETag check resolves.
     // versitygw 1.8.0 accepts the repeated completion, so there the retry alone succeeds.
     it('accepts a completion whose response was lost', async () => {
       const key = 'runs/lost/weights.bin';

@@ -108,7 +108,7 @@ for (const backend of [fileBackend(), s3Backend()]) {
       await store.putStream('datasets/large/train-images.u8', source.stream);
       const peak = memory.stop();
 
-      // Buffering the body would hold all 50 MiB; streaming holds one 5 MiB part plus buffers
+      // A buffered body would keep all 50 MiB alive. Streaming keeps one 5 MiB part plus buffers
       // that V8 has not freed yet (15 MiB at most in trial runs).
       assert.ok(peak < 30 * MiB, `buffers peaked ${(peak / MiB).toFixed(1)} MiB above the start`);
       const read = await digestStream(await store.getStream('datasets/large/train-images.u8'));
