@@ -161,6 +161,14 @@ for (const backend of [fileBackend(), s3Backend()]) {
       assert.strictEqual(await store.exists('runs/none/model.json'), false);
     });
 
+    it('treats a key prefix as no object', async () => {
+      await store.put('runs/folder-like/model.json', '{}');
+
+      assert.strictEqual(await store.exists('runs/folder-like'), false);
+      await assertStoreError(store.get('runs/folder-like'), 'not-found');
+      await assertStoreError(store.getStream('runs/folder-like'), 'not-found');
+    });
+
     it('replaces an object on overwrite', async () => {
       await store.put('releases/latest.json', '{"line": 1}');
       await store.put('releases/latest.json', '{"line": 2}');

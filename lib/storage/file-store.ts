@@ -35,6 +35,8 @@ export class FileStore implements ArtifactStore {
     try {
       return await fs.readFile(this.pathOf(key));
     } catch (error) {
+      // A folder under the key is a prefix of other keys, as in a bucket, not an object.
+      if ((error as NodeJS.ErrnoException).code === 'EISDIR') throw this.notFound(key);
       throw this.translate(error, key);
     }
   }
@@ -43,6 +45,10 @@ export class FileStore implements ArtifactStore {
     const file = this.pathOf(key);
     try {
       const handle = await fs.open(file, 'r');
+      if (!(await handle.stat()).isFile()) {
+        await handle.close();
+        throw this.notFound(key);
+      }
       // The stream owns the handle, so the handle cannot be garbage-collected (closing its fd)
       // while the stream still reads from it.
       return handle.createReadStream();
@@ -131,6 +137,10 @@ export class FileStore implements ArtifactStore {
       if (entry.isDirectory()) await this.walk(key, keys);
       else if (entry.isFile()) keys.push(key);
     }
+  }
+
+  private notFound(key: string): StoreError {
+    return new StoreError('not-found', `${this.url}: '${key}' not found`);
   }
 
   private translate(error: unknown, key: string): Error {
