@@ -250,12 +250,15 @@ export class S3TestServer {
     );
   }
 
-  /** Tells whether an unsigned GET gets any HTTP response, 403 included. */
+  /**
+   * Tells whether an unsigned GET gets an HTTP response other than 503, 403 included. MinIO
+   * accepts connections before it is ready and returns 503 until then.
+   */
   private responds(): Promise<boolean> {
     return new Promise((resolve) => {
       const request = http.get(`${this.endpoint}/`, { agent: false, timeout: 1000 }, (response) => {
         response.resume();
-        resolve(true);
+        resolve(response.statusCode !== 503);
       });
       request.on('timeout', () => request.destroy());
       request.on('error', () => resolve(false));
