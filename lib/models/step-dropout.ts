@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
+import { statelessUniform } from '../tensorflow/stateless-random';
+
 /**
  * Dropout whose masks come from a seed that changes on every call. tfjs's own Dropout layer with
  * a fixed seed draws the same mask on every step, and without one it is not reproducible.
@@ -18,7 +20,13 @@ export class StepDropout extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
     const input = Array.isArray(inputs) ? inputs[0] : inputs;
     if (!kwargs.training || this.rate === 0) return input;
-    return tf.dropout(input, this.rate, undefined, this.seedSource());
+    const rate = this.rate;
+    const seed = this.seedSource();
+    return tf.tidy(() => {
+      const keep = statelessUniform(input.shape, seed).greaterEqual(rate);
+      // Inverted dropout: scale the kept units so the expected activation is unchanged.
+      return input.mul(keep.cast('float32')).mul(1 / (1 - rate));
+    });
   }
 
   override getConfig(): tf.serialization.ConfigDict {
