@@ -51,8 +51,8 @@ describe('pipeline.yaml', () => {
     assert.equal(
       lines.train,
       `fashion-gan train --store ${store} --dataset runs/r1/prepare/dataset --out runs/r1/train ` +
-        '--epochs 15 --batch-size 64 --seed 42 --arch dcgan --conditional --device cpu ' +
-        '--checkpoint-every 1',
+        '--epochs 5 --batch-size 64 --seed 42 --arch dcgan --conditional --device cpu ' +
+        '--checkpoint-every 500 --resume',
     );
     assert.equal(
       lines.evaluate,
@@ -70,7 +70,7 @@ describe('pipeline.yaml', () => {
     const lines = await commandLines('quick');
 
     assert.match(lines.prepare, / --limit-train 6000 --limit-test 1000 --out /);
-    assert.match(lines.train, / --epochs 1 --batch-size 64 /);
+    assert.match(lines.train, / --epochs 2 --batch-size 64 /);
     assert.match(lines.evaluate, / --samples 1000$/);
     assert.match(lines.publish, / --lines 2 /);
   });
