@@ -108,9 +108,9 @@ for (const backend of [fileBackend(), s3Backend()]) {
       await store.putStream('datasets/large/train-images.u8', source.stream);
       const peak = memory.stop();
 
-      // A buffered body would keep all 50 MiB alive. Streaming keeps one 5 MiB part plus buffers
-      // that V8 has not freed yet (15 MiB at most in trial runs).
-      assert.ok(peak < 30 * MiB, `buffers peaked ${(peak / MiB).toFixed(1)} MiB above the start`);
+      // A buffered body would keep all 50 MiB alive. Streaming keeps one 5 MiB part (5.1 MiB
+      // measured on versitygw and MinIO).
+      assert.ok(peak < 20 * MiB, `buffers peaked ${(peak / MiB).toFixed(1)} MiB above the start`);
       const read = await digestStream(await store.getStream('datasets/large/train-images.u8'));
       assert.strictEqual(read.bytes, LARGE_OBJECT_BYTES);
       assert.strictEqual(read.sha256, source.digest());

@@ -95,3 +95,30 @@ function translateTransient(
 export function objectKeyOf(config: S3Config, key: string): string {
   return config.prefix === '' ? key : `${config.prefix}/${key}`;
 }
+
+/** Maps NoSuchBucketPolicy to not-found, because a bucket without a policy has an empty one. */
+export function normalizePolicyError(error: unknown): unknown {
+  if ((error as { code?: string })?.code === 'NoSuchBucketPolicy') {
+    return Object.assign(new Error('no bucket policy'), { code: 'NoSuchKey' });
+  }
+  return error;
+}
+
+/** Returns the verb phrase for an operation name in messages: `upload-part` gives `writing`. */
+export function describeOperation(operation: string): string {
+  const actions: Record<string, string> = {
+    put: 'writing',
+    'start-upload': 'writing',
+    'upload-part': 'writing',
+    'complete-upload': 'writing',
+    'abort-upload': 'aborting the upload of',
+    'list-uploads': 'listing unfinished uploads under',
+    get: 'reading',
+    stat: 'checking',
+    list: 'listing',
+    delete: 'deleting',
+    'get-policy': 'reading the bucket policy for',
+    'set-policy': 'setting the bucket policy for',
+  };
+  return actions[operation] ?? operation;
+}
