@@ -422,7 +422,10 @@ describe('s3 store faults', function () {
           {},
           { FASHION_GAN_S3_ENDPOINT: `http://127.0.0.1:${await freePort()}` },
         );
-        seen.push(good.url, fromFolder.url, bad.url, unreachable.url);
+        for (const store of [good, fromFolder, bad, unreachable]) {
+          seen.push(store.url, inspect(store), JSON.stringify(store), inspect(store.config));
+          seen.push(JSON.stringify(store.config));
+        }
 
         proxy.failures = 2;
         await record(good.put('secrets/ok.json', '{}'));

@@ -198,12 +198,12 @@ function loadCredentials(storeUrl: string, env: Environment): S3Credentials {
     );
   }
   const sessionToken = env.AWS_SESSION_TOKEN || undefined;
-  return {
+  return hideSecrets({
     accessKey,
     secretKey,
     sessionToken,
     source: 'AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY',
-  };
+  });
 }
 
 /**
@@ -245,12 +245,23 @@ export function readCredentialsFolder(storeUrl: string, folder: string): S3Crede
     return undefined;
   };
 
-  return {
+  return hideSecrets({
     accessKey: readEntry('accessKey', true) as string,
     secretKey: readEntry('secretKey', true) as string,
     sessionToken: readEntry('sessionToken', false),
     source,
-  };
+  });
+}
+
+/**
+ * Makes the secret key and session token non-enumerable, so that logging or serializing a
+ * configuration (util.inspect, JSON.stringify, object spread) leaves them out.
+ */
+function hideSecrets(credentials: S3Credentials): S3Credentials {
+  for (const name of ['secretKey', 'sessionToken'] as const) {
+    Object.defineProperty(credentials, name, { enumerable: false });
+  }
+  return credentials;
 }
 
 function parseBoolean(storeUrl: string, name: string, env: Environment, fallback: boolean) {

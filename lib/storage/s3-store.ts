@@ -2,6 +2,7 @@ import * as http from 'http';
 import * as https from 'https';
 import * as Minio from 'minio';
 import { Readable } from 'stream';
+import { inspect } from 'util';
 
 import { Logger, createLogger } from '../log/logger';
 import { RetryPolicy, withRetry } from './retry';
@@ -237,6 +238,15 @@ export class S3Store implements ArtifactStore {
       });
     }
     return stale.length;
+  }
+
+  /** Shows only the URL, because the minio client inside contains the secret key. */
+  [inspect.custom](): string {
+    return `S3Store(${this.url})`;
+  }
+
+  toJSON(): { url: string } {
+    return { url: this.url };
   }
 
   async close(): Promise<void> {
