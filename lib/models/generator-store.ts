@@ -60,12 +60,17 @@ function shapeProblem(model: tf.LayersModel, meta: GeneratorMeta): string | unde
   }
   const latentShape = model.inputs[0].shape;
   if (latentShape.length !== 2 || latentShape[1] !== meta.latentSize) {
-    return `takes latent input of shape [${latentShape.join(', ')}], expected [null, ${meta.latentSize}]`;
+    return `takes latent input of shape ${formatShape(latentShape)}, expected [null, ${meta.latentSize}]`;
   }
   const output = model.outputs[0].shape;
   const wanted = [null, ...IMAGE_SHAPE];
   if (output.length !== wanted.length || output.some((size, i) => size !== wanted[i])) {
-    return `outputs shape [${output.join(', ')}], expected [null, ${IMAGE_SHAPE.join(', ')}]`;
+    return `outputs shape ${formatShape(output)}, expected [null, ${IMAGE_SHAPE.join(', ')}]`;
   }
   return undefined;
+}
+
+/** Formats a shape with its batch dimension, which tfjs stores as null, spelled out. */
+function formatShape(shape: (number | null)[]): string {
+  return `[${shape.map((size) => (size === null ? 'null' : String(size))).join(', ')}]`;
 }
