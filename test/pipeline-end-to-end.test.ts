@@ -53,7 +53,8 @@ describe('pipeline end to end', function () {
     }
     const store = new FileStore(root);
     const metrics = JSON.parse((await store.get(`${record.stages.evaluate.outputs.metrics}/metrics.json`)).toString());
-    assert.ok(Number.isFinite(metrics.fid) && metrics.fid > 0, `FID-proxy ${metrics.fid}`);
+    assert.ok(Number.isFinite(metrics.fid), `FID-proxy ${metrics.fid} is finite`);
+    assert.ok(metrics.fid > 0, `FID-proxy ${metrics.fid} is positive`);
     assert.equal(metrics.samples, 200);
     const latest = JSON.parse((await store.get('releases/latest.json')).toString());
     assert.ok(await store.exists(`gallery/releases/${latest.releaseId}/index.html`), JSON.stringify(latest));

@@ -49,7 +49,8 @@ describe('prepare stage', () => {
     assert.equal(manifest.splits.train.count, 300);
     assert.equal(manifest.splits.test.count, 100);
     assert.equal(manifest.splits.train.classHistogram.reduce((a, b) => a + b, 0), 300);
-    assert.ok(manifest.splits.train.pixelMean > 50 && manifest.splits.train.pixelMean < 100);
+    assert.ok(manifest.splits.train.pixelMean > 50, `pixel mean ${manifest.splits.train.pixelMean}`);
+    assert.ok(manifest.splits.train.pixelMean < 100, `pixel mean ${manifest.splits.train.pixelMean}`);
     const split = await loadSplit(store, 'datasets/x', 'test');
     assert.equal(split.images.length, 100 * 784);
     assert.ok(split.labels.every((label) => label <= 9));

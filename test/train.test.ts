@@ -17,7 +17,7 @@ import { preparedSample } from './support/fashion-sample';
 
 const logger = createLogger('test');
 
-/** A configuration small enough for a test: 256 samples, batch 32, tiny widths. */
+/** Returns a configuration small enough for a test: 256 samples, batch 32, tiny widths. */
 function tinyConfig(out: string, dataset: string, overrides: Partial<TrainConfig> = {}): TrainConfig {
   return {
     ...DEFAULT_TRAIN_CONFIG,

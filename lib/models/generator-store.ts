@@ -6,7 +6,7 @@ import { ArtifactStore, StoreError, joinKey } from '../storage/store';
 import { GeneratorMeta } from './generator';
 import { loadModel, saveModel } from './store-io';
 
-/** Where a training run keeps its final generator, relative to the run's output prefix. */
+/** Keys of a training run's final generator and its metadata, relative to the run's output. */
 export const GENERATOR_PREFIX = 'model/generator';
 export const GENERATOR_META = 'model/generator-meta.json';
 

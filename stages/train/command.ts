@@ -119,7 +119,7 @@ export const command: CommandModule<object, TrainArgs> = {
   },
 };
 
-/** A sortable run id: UTC time to the second and a random suffix, e.g. 20261204-171500-3fa2. */
+/** Returns a sortable run id: UTC time to the second and a random suffix (20261204-171500-3fa2). */
 export function newRunId(): string {
   const time = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `${time}-${randomBytes(2).toString('hex')}`;

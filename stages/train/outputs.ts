@@ -29,8 +29,8 @@ export interface LossRecord {
 }
 
 /**
- * A fixed batch of latent vectors, one row of the grid per class, drawn from its own seed so the
- * per-epoch grids show the same "people" evolving as training goes on.
+ * Draws a fixed batch of latent vectors, one grid row per class, from its own seed, so that the
+ * per-epoch grids show the same styles as training goes on.
  */
 export function fixedNoise(config: TrainConfig): { latent: tf.Tensor2D; labels: number[] } {
   const rows = config.conditional ? NUM_CLASSES : 1;
