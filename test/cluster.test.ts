@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 import { randomBytes } from 'crypto';
+import { writeFileSync } from 'fs';
 import * as path from 'path';
 
 import * as k8s from '@kubernetes/client-node';
@@ -30,10 +31,14 @@ describe('cluster runs on a real API server', function () {
     spec = await loadPipeline(path.join(ROOT, 'pipeline.yaml'));
     await cluster.kubectl(['apply', '-k', path.join(ROOT, 'k8s', 'base')]);
     await cluster.kubectl(['apply', '-f', path.join(ROOT, 'k8s', 'test', 'workflow-crd.yaml')]);
-    await cluster.kubectl(
-      ['-n', NAMESPACE, 'create', 'secret', 'generic', 'fashion-gan-store-credentials', '--from-env-file=/dev/stdin'],
+    const credentials = path.join(cluster.dir, 'store.env');
+    writeFileSync(
+      credentials,
       `AWS_ACCESS_KEY_ID=test${randomBytes(4).toString('hex')}\nAWS_SECRET_ACCESS_KEY=${randomBytes(12).toString('hex')}\n`,
+      { mode: 0o600 },
     );
+    const secret = ['create', 'secret', 'generic', 'fashion-gan-store-credentials', `--from-env-file=${credentials}`];
+    await cluster.kubectl(['-n', NAMESPACE, ...secret]);
     await cluster.kubectl(['wait', '--for=condition=Established', 'crd/workflows.argoproj.io', '--timeout=60s']);
   });
 
@@ -232,12 +237,33 @@ describe('cluster runs on a real API server', function () {
     const file = path.join(cluster.dir, 'kubeconfig-closed.yaml');
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
     const text = config.exportConfig().replace(cluster.server, 'https://127.0.0.1:1');
-    require('fs').writeFileSync(file, text);
+    writeFileSync(file, text);
     const runId = newRunId();
     await assert.rejects(
       createRun(connect({ kubeconfig: file, namespace: NAMESPACE }), compile(runId), 'jobs', runId),
       /cannot reach the Kubernetes API server \(context fashion-gan-test, https:\/\/127\.0\.0\.1:1\): ECONNREFUSED/,
     );
+  });
+
+  it('rejects a missing kubeconfig and an unknown context', () => {
+    const missing = path.join(cluster.dir, 'no-such-kubeconfig.yaml');
+    assert.throws(() => connect({ kubeconfig: missing, namespace: NAMESPACE }), /kubeconfig .* does not exist/);
+    assert.throws(
+      () => connect({ kubeconfig: cluster.kubeconfig, context: 'prod', namespace: NAMESPACE }),
+      /--context prod: no such context .*\(contexts: fashion-gan-test\)/,
+    );
+    const saved = { KUBECONFIG: process.env.KUBECONFIG, HOME: process.env.HOME, host: process.env.KUBERNETES_SERVICE_HOST };
+    try {
+      process.env.KUBECONFIG = '';
+      process.env.HOME = cluster.dir;
+      delete process.env.KUBERNETES_SERVICE_HOST;
+      assert.throws(() => connect({ namespace: NAMESPACE }), /no kubeconfig found: set KUBECONFIG, pass --kubeconfig FILE/);
+    } finally {
+      if (saved.KUBECONFIG === undefined) delete process.env.KUBECONFIG;
+      else process.env.KUBECONFIG = saved.KUBECONFIG;
+      process.env.HOME = saved.HOME;
+      if (saved.host !== undefined) process.env.KUBERNETES_SERVICE_HOST = saved.host;
+    }
   });
 
   it('prints both engines as YAML without credentials', () => {

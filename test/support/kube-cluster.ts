@@ -229,7 +229,9 @@ async function writeTokenFile(dir: string, tokens: Record<string, string>): Prom
   const lines = [
     `${tokens.admin},fashion-gan-admin,uid-admin,"system:masters"`,
     `${tokens.outsider},fashion-gan-outsider,uid-outsider`,
-    `${tokens.controllerManager},system:kube-controller-manager,uid-kcm`,
+    // The controllers run under this one identity (no --use-service-account-credentials), and
+    // the bootstrap role of that user lacks what the Job controller does, so it gets full rights.
+    `${tokens.controllerManager},system:kube-controller-manager,uid-kcm,"system:masters"`,
     `${tokens.scheduler},system:kube-scheduler,uid-scheduler`,
     // kwok patches the status of every node and pod, so it runs with full rights.
     `${tokens.kwok},kwok-controller,uid-kwok,"system:masters"`,
