@@ -13,12 +13,21 @@ export const FEATURE_SIZE = 128;
 
 /** Architecture and training settings of the evaluation classifier. */
 export interface ClassifierConfig {
-  /** Filters of the first convolution; the second has twice as many. */
+  /** Filters of the first convolution block; each later block has twice as many. */
   width: number;
+  /** Convolution blocks (convolution, batch normalization, ReLU, 2x2 pooling); 2 when absent. */
+  blocks?: number;
   epochs: number;
   batchSize: number;
-  /** Adam learning rate. */
+  /** Adam learning rate of the first epoch. */
   learningRate: number;
+  /**
+   * Epochs (counted from 0) at whose start the learning rate is multiplied by
+   * `learningRateDecay`; none when absent.
+   */
+  decayEpochs?: number[];
+  /** Factor in (0, 1] applied at each of `decayEpochs`. */
+  learningRateDecay?: number;
   /** Seed of the weight initializers, dropout and the per-epoch shuffle. */
   seed: number;
 }
@@ -37,7 +46,7 @@ export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
 };
 
 /**
- * Builds the classifier: two 3x3 convolutions with max pooling, a dense layer of FEATURE_SIZE
+ * Builds the classifier: `blocks` 3x3 convolutions with max pooling, a dense layer of FEATURE_SIZE
  * ReLU units named FEATURE_LAYER, and a softmax over the 10 classes. Input [n, 28, 28, 1] in
  * [-1, 1]; output [n, 10] class probabilities. Compiled with Adam and cross-entropy.
  */
@@ -46,7 +55,9 @@ export function buildClassifier(config: ClassifierConfig): tf.LayersModel {
   const initializer = () => tf.initializers.glorotUniform({ seed: seed++ });
 
   const model = tf.sequential({ name: 'classifier' });
-  for (const [index, filters] of [config.width, config.width * 2].entries()) {
+  const blocks = config.blocks ?? 2;
+  const widths = Array.from({ length: blocks }, (_, block) => config.width * 2 ** block);
+  for (const [index, filters] of widths.entries()) {
     model.add(
       tf.layers.conv2d({
         ...(index === 0 ? { inputShape: IMAGE_SHAPE } : {}),
@@ -99,9 +110,12 @@ export async function trainClassifier(
   const labels = tf.tensor1d(Float32Array.from(train.labels), 'float32');
   const batchesPerEpoch = Math.ceil(train.count / config.batchSize);
   const progress = startProgress(logger, { total: config.epochs * batchesPerEpoch, unit: 'batch' });
+  // Adam reads its rate on every step, so a step decay only needs the field changed between fits.
+  const optimizer = model.optimizer as unknown as { learningRate: number };
 
   try {
     for (let epoch = 0; epoch < config.epochs; epoch++) {
+      optimizer.learningRate = epochLearningRate(config, epoch);
       const order = tf.tensor1d(seededPermutation(train.count, config.seed + epoch), 'int32');
       const shuffledImages = tf.gather(images, order);
       const shuffledLabels = tf.gather(labels, order);
@@ -124,6 +138,7 @@ export async function trainClassifier(
         });
         logger.info('classifier epoch done', {
           epoch: `${epoch + 1}/${config.epochs}`,
+          learning_rate: optimizer.learningRate,
           loss: Number(history.history.loss[0]),
           accuracy: Number(history.history.acc?.[0] ?? history.history.accuracy?.[0]),
         });
@@ -200,6 +215,12 @@ export function splitAccuracy(extractor: tf.LayersModel, split: Split, batchSize
     for (let i = 0; i < size; i++) if (predicted[i] === split.labels[start + i]) correct += 1;
   }
   return correct / split.count;
+}
+
+/** Returns the Adam learning rate of an epoch (counted from 0) under the config's step decay. */
+export function epochLearningRate(config: ClassifierConfig, epoch: number): number {
+  const drops = (config.decayEpochs ?? []).filter((start) => start <= epoch).length;
+  return config.learningRate * (config.learningRateDecay ?? 1) ** drops;
 }
 
 /** Returns a permutation of 0..count-1 drawn from tfjs's seeded uniform generator. */
