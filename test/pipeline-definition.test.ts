@@ -50,7 +50,7 @@ describe('pipeline.yaml', () => {
     );
     assert.equal(
       lines.train,
-      `fashion-gan train --store ${store} --dataset runs/r1/prepare/dataset --out runs/r1/train ` +
+      `fashion-gan train --store ${store} --run-id r1 --dataset runs/r1/prepare/dataset --out runs/r1/train ` +
         '--epochs 5 --batch-size 64 --seed 42 --arch dcgan --conditional --device cpu ' +
         '--checkpoint-every 500 --resume',
     );

@@ -47,7 +47,7 @@ export const command: CommandModule<object, TrainArgs> = {
       .option('store', { type: 'string', default: 'file://./artifacts', describe: 'Artifact store URL' })
       .option('dataset', { type: 'string', default: 'datasets/fashion-mnist', describe: 'Key prefix of the prepared data set' })
       .option('out', { type: 'string', describe: 'Key prefix for the outputs (default runs/<run-id>/train)' })
-      .option('run-id', { type: 'string', describe: 'Run id (default: time and a random suffix)' })
+      .option('run-id', { type: 'string', describe: 'Run id (default: $FASHION_GAN_RUN_ID, else time and a random suffix)' })
       .option('arch', { type: 'string', default: d.arch, describe: `Generator architecture: ${GENERATOR_ARCHS.join(' or ')}` })
       .option('conditional', { type: 'boolean', default: d.conditional, describe: 'Condition both models on the class label' })
       .option('latent-size', { type: 'number', default: d.latentSize, describe: 'Length of the latent vector' })
@@ -76,7 +76,7 @@ export const command: CommandModule<object, TrainArgs> = {
       }),
   handler: async (args) => {
     const logger = createLogger('train');
-    const runId = args['run-id'] ?? newRunId();
+    const runId = args['run-id'] ?? process.env.FASHION_GAN_RUN_ID ?? newRunId();
     const config = checkTrainConfig({
       runId,
       dataset: checkPrefix(args.dataset),
