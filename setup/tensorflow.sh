@@ -28,12 +28,13 @@ case "$device" in
     wheel_sha256="2b847d217b02ee7731ed91431daf3250daa0196c3c94614d23be27232e6e5b6c"
     ;;
   gpu)
-    # NOTE: never run on a GPU here. The CUDA 12 runtime libraries that this wheel loads at run
-    # time come from the GPU image (k8s/images/Dockerfile), not from this script.
+    # NOTE: built and loaded here on a machine without a GPU (TensorFlow then sees no GPU), never
+    # run on one. The CUDA 12 libraries that this wheel opens at run time come from the GPU image
+    # (k8s/images/Dockerfile), not from this script.
     package="@tensorflow/tfjs-node-gpu"
     wheel_project="tensorflow"
     wheel_file="tensorflow-${tf_version}-cp311-cp311-manylinux_2_27_x86_64.whl"
-    wheel_sha256="${FASHION_GAN_GPU_WHEEL_SHA256:-}"
+    wheel_sha256="${FASHION_GAN_GPU_WHEEL_SHA256:-9056fbc9ba04235810b71ae6cbd958a196e8804fb53bbcffbf3e23b56155f124}"
     ;;
   *)
     echo "setup/tensorflow.sh: unknown device '$device', expected cpu or gpu" >&2
