@@ -28,8 +28,10 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
-      if (error) throw error;
-      // Argument errors found by yargs: one line and a hint, exit 2 as most command lines do.
+      if (error instanceof UserError) reportAndExit(error);
+      // yargs passes a message for argument errors, its own and those thrown by .check(), and
+      // none for an error thrown by a command's handler, which is a crash worth a stack.
+      if (!message) throw error;
       process.stderr.write(`fashion-gan: ${message}\n(run with --help for usage)\n`);
       process.exit(2);
     });

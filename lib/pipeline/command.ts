@@ -15,6 +15,7 @@ interface PipelineArgs {
   set: string[];
   cache: boolean;
   'run-id'?: string;
+  resume?: string;
   only?: string;
   from?: string;
   'dry-run': boolean;
@@ -65,6 +66,10 @@ export const command: CommandModule<object, PipelineArgs> = {
         type: 'string',
         describe: 'Run id; a timestamp and random suffix if absent',
       })
+      .option('resume', {
+        type: 'string',
+        describe: 'Continue the failed or interrupted run with this id; train resumes from its checkpoint',
+      })
       .option('only', {
         type: 'string',
         describe: 'Run only this stage, even if cached; the stages before it must be cached',
@@ -84,6 +89,9 @@ export const command: CommandModule<object, PipelineArgs> = {
         if (args.source !== undefined && args.download) {
           throw new Error('pass either --source DIR or --download, not both');
         }
+        if (args.resume !== undefined && args['run-id'] !== undefined) {
+          throw new Error('pass either --resume RUN or --run-id, not both');
+        }
         return true;
       }),
   handler: async (args) => {
@@ -93,7 +101,9 @@ export const command: CommandModule<object, PipelineArgs> = {
 
     // Ctrl-C reaches the stage processes too, which fail, so the runner can still record the
     // run as failed. A second Ctrl-C ends the runner at once.
+    const interruption = { requested: false };
     const onInterrupt = () => {
+      interruption.requested = true;
       process.stderr.write('fashion-gan: interrupted, recording the run (Ctrl-C again to quit)\n');
       process.once('SIGINT', () => process.exit(130));
     };
@@ -104,7 +114,9 @@ export const command: CommandModule<object, PipelineArgs> = {
       store: args.store,
       profile: args.profile,
       sets: [...sets, ...args.set],
-      runId: args['run-id'],
+      runId: args.resume ?? args['run-id'],
+      resume: args.resume !== undefined,
+      interruption,
       noCache: !args.cache,
       only: args.only,
       from: args.from,

@@ -25,6 +25,13 @@ export interface RunOptions {
   /** `stage.parameter=value` overrides. */
   sets?: string[];
   runId?: string;
+  /**
+   * Continue the existing run `runId`: stages that succeeded are reused from the cache, and
+   * the others run again under the same output prefixes, so train resumes from its checkpoint.
+   */
+  resume?: boolean;
+  /** Set by the caller when the user interrupted the run; no stage is retried or started then. */
+  interruption?: { requested: boolean };
   /** Run every selected stage even when its cache entry is valid. */
   noCache?: boolean;
   /** Run only this stage; the stages it needs must be cached. */
@@ -64,7 +71,11 @@ export async function runPipeline(options: RunOptions): Promise<RunRecord> {
   checkKey(runId, 'run id');
   const store = openStore(options.store ?? DEFAULT_STORE);
   try {
-    if (!options.dryRun && (await store.exists(runRecordKey(runId)))) {
+    const exists = await store.exists(runRecordKey(runId));
+    if (options.resume && !exists) {
+      throw new UserError(`run ${runId} not found in ${store.url}: nothing to resume`);
+    }
+    if (!options.dryRun && !options.resume && exists) {
       throw new UserError(`run ${runId} already exists in ${store.url}: pass another --run-id`);
     }
     const record = newRecord(spec, runId, options, store, parameters);
@@ -244,6 +255,10 @@ class Runner {
           return;
         }
         entry.reason = result.reason;
+        if (this.options.interruption?.requested) {
+          entry.reason = 'interrupted';
+          break;
+        }
         if (attempt < maxAttempts)
           this.output(`${label(stage.name)} retrying after: ${result.reason}`);
       }
