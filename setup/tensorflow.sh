@@ -168,7 +168,21 @@ fi
 case "$source_mode" in
   official) install_official ;;
   wheel) install_from_wheel ;;
-  auto) install_official || { log "official download failed (see $cache/official-install.log); using the TensorFlow wheel"; install_from_wheel; } ;;
+  auto)
+    # After one failure, later set-ups (every npm ci empties node_modules) go straight to the
+    # wheel for a week instead of reaching for the download again.
+    marker="$cache/official-download-failed-$device"
+    if [[ -n "$(find "$marker" -mtime -7 2>/dev/null)" ]]; then
+      log "the official download failed on $(date -r "$marker" +%F); using the TensorFlow wheel"
+      install_from_wheel
+    elif install_official; then
+      rm -f "$marker"
+    else
+      log "official download failed (see $cache/official-install.log); using the TensorFlow wheel"
+      mkdir -p "$cache" && touch "$marker"
+      install_from_wheel
+    fi
+    ;;
   *)
     echo "setup/tensorflow.sh: FASHION_GAN_TF_SOURCE='$source_mode' is invalid, expected auto, official or wheel" >&2
     exit 2

@@ -168,6 +168,16 @@ describe('pipeline runner', function () {
     );
   });
 
+  it('reruns a stage whose cached outputs were overwritten', async () => {
+    const first = await run();
+    const result = path.join(folder, first.record.stages.train.outputs.model, 'result.json');
+    await fs.writeFile(result, JSON.stringify({ value: 'written by hand' }));
+    const { record } = await run();
+
+    assert.equal(record.stages.prepare.state, 'cached');
+    assert.equal(record.stages.train.state, 'succeeded');
+  });
+
   it('never shares outputs between two runs', async () => {
     const first = await run({ noCache: true });
     const second = await run({ noCache: true });

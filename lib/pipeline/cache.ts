@@ -21,6 +21,8 @@ export interface CacheEntry {
   runId: string;
   /** Output artifact name -> store key prefix. */
   outputs: Record<string, string>;
+  /** Fingerprint of the outputs when the stage finished (see outputsFingerprint). */
+  fingerprint?: string;
   createdAt: string;
   durationSeconds: number;
 }
@@ -69,8 +71,9 @@ function entryKey(stage: string, key: string): string {
 }
 
 /**
- * Returns the cache entry of a stage for a key when every output it points at still has at
- * least one object in the store, and undefined otherwise.
+ * Returns the cache entry of a stage for a key when its outputs are still what the stage wrote:
+ * the same keys, and the same bodies of their JSON objects. Otherwise returns undefined, so a
+ * model overwritten by hand, say, is never reused with its old scores.
  */
 export async function lookupCache(
   store: ArtifactStore,
@@ -89,7 +92,25 @@ export async function lookupCache(
   for (const prefix of Object.values(entry.outputs ?? {})) {
     if ((await store.list(`${prefix}/`)).length === 0) return undefined;
   }
+  if (entry.fingerprint !== (await outputsFingerprint(store, entry.outputs ?? {}))) return undefined;
   return entry;
+}
+
+/**
+ * Hashes the keys under each output prefix and the bodies of the JSON objects among them
+ * (manifests, metadata, metrics, checkpoint indexes). Binary objects are not read: every stage
+ * rewrites a JSON object next to the binaries it changes, which keeps this cheap.
+ */
+export async function outputsFingerprint(store: ArtifactStore, outputs: Record<string, string>): Promise<string> {
+  const hash = createHash('sha256');
+  for (const name of Object.keys(outputs).sort()) {
+    const keys = await store.list(`${outputs[name]}/`);
+    hash.update(`${name}\n${keys.join('\n')}\n`);
+    for (const key of keys.filter((candidate) => candidate.endsWith('.json'))) {
+      hash.update(await store.get(key));
+    }
+  }
+  return hash.digest('hex');
 }
 
 /** Writes a cache entry; called only after the stage succeeded. */

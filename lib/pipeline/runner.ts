@@ -3,7 +3,7 @@ import * as path from 'path';
 import { UserError } from '../errors';
 import { openStore } from '../storage/open';
 import { ArtifactStore, checkKey, joinKey } from '../storage/store';
-import { CacheEntry, cacheKey, codeVersion, lookupCache, recordCache } from './cache';
+import { CacheEntry, cacheKey, codeVersion, lookupCache, outputsFingerprint, recordCache } from './cache';
 import { downstreamOf } from './graph';
 import { renderEnv } from './placeholders';
 import { runStageProcess } from './process';
@@ -291,6 +291,7 @@ class Runner {
       key: entry.cacheKey!,
       runId: this.record.runId,
       outputs: entry.outputs,
+      fingerprint: await outputsFingerprint(this.store, entry.outputs),
       createdAt: new Date().toISOString(),
       durationSeconds: entry.durationSeconds,
     });
