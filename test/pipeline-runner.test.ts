@@ -178,6 +178,20 @@ describe('pipeline runner', function () {
     assert.equal(record.stages.train.state, 'succeeded');
   });
 
+  it('does not retry a stage that rejects its input', async () => {
+    const { record } = await run({ sets: ['train.fail=bad input'] });
+
+    assert.equal(record.stages.train.state, 'failed');
+    assert.equal(record.stages.train.attempts, 1);
+  });
+
+  it('retries a stage that crashed', async () => {
+    const { record } = await run({ sets: ['train.fail=crash', 'train.code=70'] });
+
+    assert.equal(record.stages.train.state, 'failed');
+    assert.equal(record.stages.train.attempts, 3);
+  });
+
   it('never shares outputs between two runs', async () => {
     const first = await run({ noCache: true });
     const second = await run({ noCache: true });

@@ -195,7 +195,7 @@ describe('pipeline parameter overrides', () => {
   it('rejects an unknown parameter', () => {
     assert.equal(
       setError('train.batch=3'),
-      "--set train.batch=3: stage train has no parameter 'batch' (parameters: epochs, fail)",
+      "--set train.batch=3: stage train has no parameter 'batch' (parameters: epochs, fail, code)",
     );
   });
 

@@ -259,6 +259,10 @@ class Runner {
           entry.reason = 'interrupted';
           break;
         }
+        // Exit codes 1 and 2 are the command line's own verdicts on its input (bad files,
+        // options, missing artifacts) and would fail the same way again. Retries are for
+        // crashes and kills, such as a preempted or out-of-memory stage.
+        if (result.exitCode === 1 || result.exitCode === 2) break;
         if (attempt < maxAttempts)
           this.output(`${label(stage.name)} retrying after: ${result.reason}`);
       }
