@@ -26,6 +26,17 @@ export async function main(argv: string[]): Promise<void> {
     .strict()
     .demandCommand(1, 'name a command; see --help')
     .recommendCommands()
+    .check((args) => {
+      // yargs turns a number option given as text into NaN, which later checks would echo.
+      for (const [name, value] of Object.entries(args)) {
+        // yargs also lists each option under its camelCase alias; report the dashed name.
+        const camelCase = /[A-Z]/.test(name);
+        if (typeof value === 'number' && Number.isNaN(value) && !camelCase) {
+          throw new Error(`--${name} must be a number`);
+        }
+      }
+      return true;
+    }, true)
     .wrap(Math.min(100, process.stdout.columns || 100))
     .fail((message, error) => {
       if (error instanceof UserError) reportAndExit(error);
