@@ -6,6 +6,7 @@ import { checkPrefix } from '../../lib/storage/store';
 import { loadBackend } from '../../lib/tensorflow/backend';
 import { EvaluateOptions, checkOptions, enforceGate, evaluateGenerator } from './evaluate';
 import { formatReport } from './report';
+import { DATASET_OPTION, STORE_OPTION } from '../../lib/cli/options';
 
 interface EvaluateArgs {
   store: string;
@@ -23,16 +24,8 @@ export const command: CommandModule<object, EvaluateArgs> = {
   describe: 'Score a trained generator (FID-proxy, coverage) and apply the quality gate',
   builder: (yargs) =>
     yargs
-      .option('store', {
-        type: 'string',
-        default: 'file://./artifacts',
-        describe: 'Artifact store URL (file://DIR or s3://BUCKET/PREFIX)',
-      })
-      .option('dataset', {
-        type: 'string',
-        default: 'datasets/fashion-mnist',
-        describe: 'Key prefix of the prepared data set',
-      })
+      .option('store', STORE_OPTION)
+      .option('dataset', DATASET_OPTION)
       .option('model', {
         type: 'string',
         demandOption: true,

@@ -6,6 +6,7 @@ import { UserError } from '../../lib/errors';
 import { openStore } from '../../lib/storage/open';
 import { checkPrefix } from '../../lib/storage/store';
 import { prepareDataset } from './prepare';
+import { STORE_OPTION } from '../../lib/cli/options';
 
 interface PrepareArgs {
   source?: string;
@@ -29,7 +30,7 @@ export const command: CommandModule<object, PrepareArgs> = {
         describe: 'Download the files from the official location, checking their MD5 sums',
       })
       .option('download-url', { type: 'string', default: OFFICIAL_DOWNLOAD_URL, describe: 'Base URL to download from' })
-      .option('store', { type: 'string', default: 'file://./artifacts', describe: 'Artifact store URL (file://DIR or s3://BUCKET/PREFIX)' })
+      .option('store', STORE_OPTION)
       .option('out', { type: 'string', default: 'datasets/fashion-mnist', describe: 'Key prefix of the prepared data set' })
       .option('limit-train', { type: 'number', describe: 'Keep only the first N training samples' })
       .option('limit-test', { type: 'number', describe: 'Keep only the first N test samples' })

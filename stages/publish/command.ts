@@ -6,6 +6,7 @@ import { openStore } from '../../lib/storage/open';
 import { checkKey, checkPrefix, joinKey } from '../../lib/storage/store';
 import { loadBackend } from '../../lib/tensorflow/backend';
 import { parseCategories } from './categories';
+import { STORE_OPTION } from '../../lib/cli/options';
 
 interface PublishArgs {
   store: string;
@@ -23,11 +24,7 @@ export const command: CommandModule<object, PublishArgs> = {
   describe: 'Release a trained generator and write its gallery pages (static HTML) to the store',
   builder: (yargs) =>
     yargs
-      .option('store', {
-        type: 'string',
-        default: 'file://./artifacts',
-        describe: 'Artifact store URL (file://DIR or s3://BUCKET/PREFIX)',
-      })
+      .option('store', STORE_OPTION)
       .option('model', {
         type: 'string',
         demandOption: true,

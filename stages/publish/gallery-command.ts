@@ -5,6 +5,7 @@ import { createLogger } from '../../lib/log/logger';
 import { openStore } from '../../lib/storage/open';
 import { checkPrefix } from '../../lib/storage/store';
 import { startGalleryServer } from './gallery-server';
+import { STORE_OPTION } from '../../lib/cli/options';
 
 interface GalleryArgs {
   store: string;
@@ -18,11 +19,7 @@ export const command: CommandModule<object, GalleryArgs> = {
   describe: 'Serve the gallery prefix of a store on http://127.0.0.1:PORT/ for browsing',
   builder: (yargs) =>
     yargs
-      .option('store', {
-        type: 'string',
-        default: 'file://./artifacts',
-        describe: 'Artifact store URL (file://DIR or s3://BUCKET/PREFIX)',
-      })
+      .option('store', STORE_OPTION)
       .option('gallery', { type: 'string', default: 'gallery', describe: 'Prefix of the gallery' })
       .option('port', { type: 'number', default: 8080, describe: 'TCP port on 127.0.0.1; 0 picks one' }),
   handler: async (args) => {

@@ -11,6 +11,7 @@ import { checkPrefix } from '../../lib/storage/store';
 import { loadBackend } from '../../lib/tensorflow/backend';
 import { parseCategories } from './categories';
 import { NamedPng, encodeGrid, encodeLines } from './line-images';
+import { STORE_OPTION } from '../../lib/cli/options';
 
 interface LineArgs {
   store: string;
@@ -33,11 +34,7 @@ export const command: CommandModule<object, LineArgs> = {
   describe: 'Draw fashion lines (one latent style in several categories) as PNGs in a folder',
   builder: (yargs) =>
     yargs
-      .option('store', {
-        type: 'string',
-        default: 'file://./artifacts',
-        describe: 'Artifact store URL (file://DIR or s3://BUCKET/PREFIX)',
-      })
+      .option('store', STORE_OPTION)
       .option('model', {
         type: 'string',
         demandOption: true,

@@ -7,6 +7,7 @@ import { loadBackend } from '../../lib/tensorflow/backend';
 import { openStore } from '../../lib/storage/open';
 import { checkPrefix } from '../../lib/storage/store';
 import { DEFAULT_TRAIN_CONFIG, TrainConfig, checkTrainConfig } from './config';
+import { DATASET_OPTION, STORE_OPTION } from '../../lib/cli/options';
 
 interface TrainArgs {
   store: string;
@@ -44,8 +45,8 @@ export const command: CommandModule<object, TrainArgs> = {
   describe: 'Train a class-conditional GAN on the prepared data set',
   builder: (yargs) =>
     yargs
-      .option('store', { type: 'string', default: 'file://./artifacts', describe: 'Artifact store URL' })
-      .option('dataset', { type: 'string', default: 'datasets/fashion-mnist', describe: 'Key prefix of the prepared data set' })
+      .option('store', STORE_OPTION)
+      .option('dataset', DATASET_OPTION)
       .option('out', { type: 'string', describe: 'Key prefix for the outputs (default runs/<run-id>/train)' })
       .option('run-id', { type: 'string', describe: 'Run id (default: $FASHION_GAN_RUN_ID, else time and a random suffix)' })
       .option('arch', { type: 'string', default: d.arch, describe: `Generator architecture: ${GENERATOR_ARCHS.join(' or ')}` })
