@@ -17,17 +17,17 @@ export class SeededRandom {
       : seedrandom.alea(String(seed), { state: true });
   }
 
-  /** A float in [0, 1). */
+  /** Returns a float in [0, 1). */
   next(): number {
     return this.prng();
   }
 
-  /** An integer in [0, max). */
+  /** Returns an integer in [0, max). */
   int(max: number): number {
     return Math.floor(this.prng() * max);
   }
 
-  /** A seed for a tfjs random op, so the op draws a different but reproducible stream. */
+  /** Returns a seed for a tfjs random op, so each op draws its own reproducible stream. */
   opSeed(): number {
     return this.prng.int32() >>> 0;
   }

@@ -2,7 +2,7 @@
 # Installs libtensorflow for @tensorflow/tfjs-node (or tfjs-node-gpu) and builds its addon.
 #
 # The stock tfjs-node install downloads libtensorflow 2.9.1 and a prebuilt addon from Google
-# storage. Where that download fails (no internet, or the 403 answers seen since 2026), this
+# storage. Where that download fails (no internet, or the HTTP 403 responses seen since 2026), this
 # script takes the TensorFlow C library from the pinned TensorFlow wheel, which pip fetches from
 # the Python package index, and compiles the addon against it with node-gyp.
 #

@@ -18,7 +18,7 @@ export const SOURCE_FILES = {
   },
 } as const;
 
-/** Where Zalando Research publishes the data set; files are `<name>.gz` under it. */
+/** Base URL of Zalando Research's copy of the data set, with the files as `<name>.gz`. */
 export const OFFICIAL_DOWNLOAD_URL =
   'https://raw.githubusercontent.com/zalandoresearch/fashion-mnist/master/data/fashion/';
 

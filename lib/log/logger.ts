@@ -12,7 +12,7 @@ export interface Logger {
   error(message: string, fields?: Fields): void;
 }
 
-/** Where log lines go; tests replace it to capture output. */
+/** Destination of every log line. Tests replace it to capture output. */
 export let writeLine: (line: string) => void = (line) => process.stderr.write(`${line}\n`);
 
 /** Replaces the output of every logger and returns the previous one. */

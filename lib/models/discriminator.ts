@@ -58,7 +58,7 @@ function downsample(
   return new StepDropout({ rate: config.dropout, name: `${name}_dropout` }).apply(x) as tf.SymbolicTensor;
 }
 
-/** The dropout layers of a model, so the training loop can seed them. */
+/** Returns the dropout layers of a model, so that the training loop can seed them. */
 export function dropoutLayers(model: tf.LayersModel): StepDropout[] {
   return model.layers.filter((layer): layer is StepDropout => layer instanceof StepDropout);
 }

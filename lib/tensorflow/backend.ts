@@ -100,7 +100,7 @@ export function loadBackend(options: BackendOptions, logger?: Logger): BackendIn
   return loaded;
 }
 
-/** The backend loaded so far, if any. */
+/** Returns the backend loaded so far, if any. */
 export function currentBackend(): BackendInfo | undefined {
   return loaded;
 }
