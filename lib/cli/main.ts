@@ -43,6 +43,11 @@ export async function main(argv: string[]): Promise<void> {
       // yargs passes a message for argument errors, its own and those thrown by .check(), and
       // none for an error thrown by a command's handler, which is a crash worth a stack.
       if (!message) throw error;
+      // recommendCommands() prints only a suggestion for an unknown command, so add its name.
+      if (message.startsWith('Did you mean')) {
+        const name = argv.find((arg) => !arg.startsWith('-'));
+        message = `unknown command '${name}'. ${message}`;
+      }
       process.stderr.write(`fashion-gan: ${message}\n(run with --help for usage)\n`);
       process.exit(2);
     });
