@@ -6,7 +6,7 @@ import { gzipSync } from 'zlib';
 
 import { readManifest, loadSplit } from '../lib/dataset/prepared';
 import { readSourceFolder } from '../lib/dataset/source';
-import { createLogger } from '../lib/log/logger';
+import { createLogger, setLogOutput } from '../lib/log/logger';
 import { FileStore } from '../lib/storage/file-store';
 import { prepareDataset } from '../stages/prepare/prepare';
 import { runCli } from './support/cli';
@@ -54,6 +54,27 @@ describe('prepare stage', () => {
     const split = await loadSplit(store, 'datasets/x', 'test');
     assert.equal(split.images.length, 100 * 784);
     assert.ok(split.labels.every((label) => label <= 9));
+  });
+
+  it('warns when a limit exceeds the split', async () => {
+    const lines: string[] = [];
+    const restore = setLogOutput((line) => lines.push(line));
+    try {
+      await prepareDataset(
+        await readSourceFolder(source),
+        store,
+        { out: 'datasets/x', sourceDescription: source, limitTrain: 200, limitTest: 500 },
+        logger,
+      );
+    } finally {
+      setLogOutput(restore);
+    }
+    const manifest = await readManifest(store, 'datasets/x');
+    assert.equal(manifest.splits.train.count, 200);
+    assert.equal(manifest.splits.test.count, 100);
+    const warnings = lines.filter((line) => line.includes('level=warn'));
+    assert.equal(warnings.length, 1, lines.join('\n'));
+    assert.match(warnings[0], /--limit-test is above the split size, so all samples are kept.*limit=500 samples=100/);
   });
 
   it('does nothing on a rerun with the same input and says so', async () => {

@@ -51,6 +51,18 @@ export async function prepareDataset(
     train: parseSplit(files.train, options.limitTrain),
     test: parseSplit(files.test, options.limitTest),
   };
+  for (const [name, limit] of [
+    ['train', options.limitTrain],
+    ['test', options.limitTest],
+  ] as const) {
+    const available = splits[name].labels.length;
+    if (limit !== undefined && limit > available) {
+      logger.warn(`--limit-${name} is above the split size, so all samples are kept`, {
+        limit,
+        samples: available,
+      });
+    }
+  }
 
   const hash = contentHash(splits);
   const existing = await readExistingManifest(store, options.out);
