@@ -1,5 +1,6 @@
 import { strict as assert } from 'assert';
 
+import { COMMAND_MODULES, loadCommand } from '../lib/cli/main';
 import { runCli } from './support/cli';
 
 describe('command line', function () {
@@ -21,5 +22,20 @@ describe('command line', function () {
     const result = runCli(['evaluate', '--model', 'runs/x/train', '--samples', 'many']);
     assert.equal(result.status, 2);
     assert.equal(result.errorLines[0], 'fashion-gan: --samples must be a number');
+  });
+
+  it('maps each command name to its module', () => {
+    for (const [name, modulePath] of Object.entries(COMMAND_MODULES)) {
+      const command = loadCommand(modulePath);
+      assert.equal(String(command.command).split(' ')[0], name);
+    }
+  });
+
+  it('lists every command in the help', () => {
+    const result = runCli(['--help']);
+    assert.equal(result.status, 0);
+    for (const name of Object.keys(COMMAND_MODULES)) {
+      assert.match(result.stdout, new RegExp(`fashion-gan ${name}\\b`), `${name} missing from --help`);
+    }
   });
 });

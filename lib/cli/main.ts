@@ -3,23 +3,24 @@ import yargs, { CommandModule } from 'yargs';
 import { UserError } from '../errors';
 
 /**
- * Command modules of the `fashion-gan` command line. Each exports `command`, a yargs
- * CommandModule, and loads libtensorflow only inside its handler so that `--help` stays fast.
+ * Command modules of the `fashion-gan` command line by command name. Each exports `command`, a
+ * yargs CommandModule whose name is the key here, and loads libtensorflow only in its handler.
  */
-const COMMAND_MODULES: string[] = [
-  '../../stages/prepare/command',
-  '../../stages/train/command',
-  '../pipeline/command',
-  '../../stages/publish/command',
-  '../../stages/publish/line-command',
-  '../../stages/publish/gallery-command',
-  '../../stages/evaluate/command',
-  '../cluster/commands/submit',
-  '../cluster/commands/runs',
-];
+export const COMMAND_MODULES: Record<string, string> = {
+  prepare: '../../stages/prepare/command',
+  train: '../../stages/train/command',
+  pipeline: '../pipeline/command',
+  publish: '../../stages/publish/command',
+  line: '../../stages/publish/line-command',
+  gallery: '../../stages/publish/gallery-command',
+  evaluate: '../../stages/evaluate/command',
+  submit: '../cluster/commands/submit',
+  runs: '../cluster/commands/runs',
+};
 
 /** Runs the command line with the given arguments (without `node` and the script). */
 export async function main(argv: string[]): Promise<void> {
+  const name = argv.find((arg) => !arg.startsWith('-'));
   const cli = yargs(argv)
     .scriptName('fashion-gan')
     .usage('$0 <command> [options]')
@@ -28,11 +29,11 @@ export async function main(argv: string[]): Promise<void> {
     .recommendCommands()
     .check((args) => {
       // yargs turns a number option given as text into NaN, which later checks would echo.
-      for (const [name, value] of Object.entries(args)) {
+      for (const [option, value] of Object.entries(args)) {
         // yargs also lists each option under its camelCase alias; report the dashed name.
-        const camelCase = /[A-Z]/.test(name);
+        const camelCase = /[A-Z]/.test(option);
         if (typeof value === 'number' && Number.isNaN(value) && !camelCase) {
-          throw new Error(`--${name} must be a number`);
+          throw new Error(`--${option} must be a number`);
         }
       }
       return true;
@@ -44,25 +45,30 @@ export async function main(argv: string[]): Promise<void> {
       // none for an error thrown by a command's handler, which is a crash worth a stack.
       if (!message) throw error;
       // recommendCommands() prints only a suggestion for an unknown command, so add its name.
-      if (message.startsWith('Did you mean')) {
-        const name = argv.find((arg) => !arg.startsWith('-'));
-        message = `unknown command '${name}'. ${message}`;
-      }
+      if (message.startsWith('Did you mean')) message = `unknown command '${name}'. ${message}`;
       process.stderr.write(`fashion-gan: ${message}\n(run with --help for usage)\n`);
       process.exit(2);
     });
 
-  for (const modulePath of COMMAND_MODULES) {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { command } = require(modulePath) as { command: CommandModule };
-    cli.command(command);
-  }
+  // Loading every module took up to a second here, mostly for the Kubernetes client, so a known
+  // command loads only its own module. Help and unknown commands need them all.
+  const modulePaths =
+    name !== undefined && Object.hasOwn(COMMAND_MODULES, name)
+      ? [COMMAND_MODULES[name]]
+      : Object.values(COMMAND_MODULES);
+  for (const modulePath of modulePaths) cli.command(loadCommand(modulePath));
 
   try {
     await cli.parseAsync();
   } catch (error) {
     reportAndExit(error);
   }
+}
+
+/** Returns the `command` export of a command module, given relative to this file. */
+export function loadCommand(modulePath: string): CommandModule {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require(modulePath) as { command: CommandModule }).command;
 }
 
 /** Prints a user error as one line, or an unexpected error with its stack, and exits. */
