@@ -1,5 +1,5 @@
 import { randomBytes } from 'crypto';
-import { createWriteStream, promises as fs } from 'fs';
+import { createWriteStream, promises as fs, statSync } from 'fs';
 import * as path from 'path';
 import { Readable } from 'stream';
 import { pipeline } from 'stream/promises';
@@ -150,10 +150,21 @@ export class FileStore implements ArtifactStore {
     if (code === 'EACCES' || code === 'EPERM') {
       return new StoreError('access-denied', `${this.url}: permission denied on '${key}'`);
     }
+    if (code === 'ENOTDIR' && isFile(this.root)) {
+      return new StoreError('failed', `${this.url}: is a file, expected a folder`);
+    }
     if (code === 'EISDIR' || code === 'ENOTDIR') {
       return new StoreError('failed', `${this.url}: '${key}' collides with a folder of the same name`);
     }
     const message = error instanceof Error ? error.message : String(error);
     return new StoreError('failed', `${this.url}: writing or reading '${key}' failed: ${message}`);
+  }
+}
+
+function isFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
   }
 }
