@@ -3,7 +3,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
-import { UserError } from '../lib/errors';
+import { EXIT_TEMPORARY_FAILURE, UserError } from '../lib/errors';
 import { RunRecord } from '../lib/pipeline/record';
 import { RunOptions, runPipeline } from '../lib/pipeline/runner';
 
@@ -187,6 +187,13 @@ describe('pipeline runner', function () {
 
   it('retries a stage that crashed', async () => {
     const { record } = await run({ sets: ['train.fail=crash', 'train.code=70'] });
+
+    assert.equal(record.stages.train.state, 'failed');
+    assert.equal(record.stages.train.attempts, 3);
+  });
+
+  it('retries a stage whose store was unreachable', async () => {
+    const { record } = await run({ sets: ['train.fail=crash', `train.code=${EXIT_TEMPORARY_FAILURE}`] });
 
     assert.equal(record.stages.train.state, 'failed');
     assert.equal(record.stages.train.attempts, 3);

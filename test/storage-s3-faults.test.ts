@@ -5,6 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { inspect } from 'util';
 
+import { EXIT_TEMPORARY_FAILURE } from '../lib/errors';
 import { setLogOutput } from '../lib/log/logger';
 import { S3StoreOptions, createS3Store } from '../lib/storage/s3-store';
 import { StoreError } from '../lib/storage/store';
@@ -160,6 +161,7 @@ describe('s3 store faults', function () {
 
     const error = await rejection(store.putStream(key, source.stream));
     assert.strictEqual(error.code, 'unreachable', error.message);
+    assert.strictEqual(error.exitCode, EXIT_TEMPORARY_FAILURE, 'a pipeline retries exit code 75');
     assert.ok(error.message.includes(server.endpoint), error.message);
     assert.ok(error.message.includes(key), error.message);
     assert.ok(error.message.includes(`after ${QUICK_RETRY.retries + 1} attempts`), error.message);

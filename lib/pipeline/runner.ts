@@ -261,7 +261,8 @@ class Runner {
         }
         // Exit codes 1 and 2 are the command line's own verdicts on its input (bad files,
         // options, missing artifacts) and would fail the same way again. Retries are for
-        // crashes and kills, such as a preempted or out-of-memory stage.
+        // crashes and kills, such as a preempted or out-of-memory stage, and for exit code 75,
+        // a store still unreachable after its own retries.
         if (result.exitCode === 1 || result.exitCode === 2) break;
         if (attempt < maxAttempts)
           this.output(`${label(stage.name)} retrying after: ${result.reason}`);

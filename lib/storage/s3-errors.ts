@@ -80,6 +80,7 @@ function translateTransient(
       'failed',
       `${where} failed: ${config.endpoint} kept answering ${answer} (server busy or failing)` +
         ` after ${tries}: retry later`,
+      { temporary: true },
     );
   }
 
@@ -88,6 +89,7 @@ function translateTransient(
     'unreachable',
     `${where} failed: S3 endpoint ${config.endpoint} unreachable (${reason}) after ${tries}:` +
       ` check that the server runs and that ${config.endpointSource} points to it`,
+    { temporary: true },
   );
 }
 

@@ -1,6 +1,6 @@
 import { Readable } from 'stream';
 
-import { UserError } from '../errors';
+import { EXIT_TEMPORARY_FAILURE, UserError } from '../errors';
 
 /**
  * An object store for pipeline artifacts: a local folder or an S3-compatible bucket.
@@ -58,12 +58,15 @@ export type StoreErrorCode =
   | 'no-such-bucket'
   | 'failed';
 
-/** A store operation that failed; the message names the store and the key. */
+/**
+ * A store operation that failed; the message names the store and the key. A `temporary` error
+ * (the server unreachable or busy through every retry) exits with EXIT_TEMPORARY_FAILURE.
+ */
 export class StoreError extends UserError {
   readonly code: StoreErrorCode;
 
-  constructor(code: StoreErrorCode, message: string) {
-    super(message);
+  constructor(code: StoreErrorCode, message: string, options: { temporary?: boolean } = {}) {
+    super(message, options.temporary ? EXIT_TEMPORARY_FAILURE : 1);
     this.name = 'StoreError';
     this.code = code;
   }
