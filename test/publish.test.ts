@@ -182,6 +182,38 @@ describe('publish stage', function () {
     assert.equal((await readLatest(store, 'releases'))?.releaseId, second.releaseId);
   });
 
+  it('indexes a release published meanwhile', async () => {
+    const first = await writeFakeRun(store, { runId: 'run-a', seed: 1 });
+    const second = await writeFakeRun(store, { runId: 'run-b', seed: 2 });
+    // The first publish stops before its first index write, with a listing that lacks the
+    // second release, and writes that index only after the second publish has finished.
+    let reachedIndex!: () => void;
+    let resume!: () => void;
+    const atIndex = new Promise<void>((resolve) => (reachedIndex = resolve));
+    const resumed = new Promise<void>((resolve) => (resume = resolve));
+    let indexWriteHeld = false;
+    const slowStore = Object.assign(Object.create(store) as ArtifactStore, {
+      put: async (key: string, body: Buffer | string, options?: { contentType?: string }) => {
+        if (key === 'gallery/index.html' && !indexWriteHeld) {
+          indexWriteHeld = true;
+          reachedIndex();
+          await resumed;
+        }
+        return store.put(key, body, options);
+      },
+    });
+
+    const firstPublish = publish(slowStore, optionsFor(first), logger);
+    await atIndex;
+    const secondResult = await publish(store, optionsFor(second), logger);
+    resume();
+    const firstResult = await firstPublish;
+
+    const index = (await store.get('gallery/index.html')).toString();
+    assert.ok(index.includes(firstResult.releaseId), 'first release missing from the index');
+    assert.ok(index.includes(secondResult.releaseId), 'second release missing from the index');
+  });
+
   it('keeps the previous release when a write fails', async () => {
     const good = await writeFakeRun(store, { runId: 'run-good', seed: 1 });
     const previous = await publish(store, optionsFor(good), logger);

@@ -103,14 +103,19 @@ export async function writeReleaseGallery(
   return pageKey;
 }
 
+/** Maximum index writes of one publish, which stops there if the listing keeps changing. */
+const INDEX_ROUNDS = 5;
+
 /**
  * Writes the gallery's shared files: the style sheet and the index of every release that has
- * a page, newest first.
+ * a page, newest first. `listReleases` is called again after each write, and the index is
+ * rewritten until a listing matches it. Then the last of several publishes running at once
+ * writes an index that contains every release whose page was written before it finished.
  */
 export async function writeGalleryIndex(
   store: ArtifactStore,
   galleryPrefix: string,
-  releases: ReleaseRecord[],
+  listReleases: () => Promise<ReleaseRecord[]>,
 ): Promise<string> {
   await store.put(
     joinKey(galleryPrefix, 'style.css'),
@@ -118,6 +123,22 @@ export async function writeGalleryIndex(
     { contentType: contentTypeFor('style.css') },
   );
 
+  const key = joinKey(galleryPrefix, 'index.html');
+  let entries = await indexEntries(store, galleryPrefix, await listReleases());
+  for (let round = 1; ; round++) {
+    await store.put(key, renderIndexPage(entries), { contentType: contentTypeFor(key) });
+    const current = await indexEntries(store, galleryPrefix, await listReleases());
+    if (sameReleases(current, entries) || round === INDEX_ROUNDS) return key;
+    entries = current;
+  }
+}
+
+/** Returns the index entries of the releases whose gallery page exists, in the given order. */
+async function indexEntries(
+  store: ArtifactStore,
+  galleryPrefix: string,
+  releases: ReleaseRecord[],
+): Promise<IndexEntry[]> {
   const entries: IndexEntry[] = [];
   for (const record of releases) {
     const folder = joinKey('releases', record.releaseId);
@@ -134,9 +155,14 @@ export async function writeGalleryIndex(
       preview: `${folder}/lines/lines.png`,
     });
   }
-  const key = joinKey(galleryPrefix, 'index.html');
-  await store.put(key, renderIndexPage(entries), { contentType: contentTypeFor(key) });
-  return key;
+  return entries;
+}
+
+function sameReleases(left: IndexEntry[], right: IndexEntry[]): boolean {
+  return (
+    left.length === right.length &&
+    left.every((entry, index) => entry.releaseId === right[index].releaseId)
+  );
 }
 
 async function writeCategoryGrids(

@@ -122,7 +122,9 @@ export async function publish(
       },
       logger,
     );
-    await writeGalleryIndex(store, options.gallery, await listReleases(store, options.releases, logger));
+    await writeGalleryIndex(store, options.gallery, () =>
+      listReleases(store, options.releases, logger),
+    );
     // Only the gallery becomes public: it carries its own copy of the generator for the live
     // page, so releases/, checkpoints and data sets stay private.
     await store.setPublicRead(joinKey(options.gallery));
