@@ -1,5 +1,14 @@
 import seedrandom from 'seedrandom';
 
+/**
+ * Returns the seed to give tfjs's seeded random ops (randomNormal, randomUniform) for a seed
+ * >= 0. Those ops treat a seed of 0 as no seed and draw different numbers on every call, so 0
+ * maps to 1 and every seed moves up by one.
+ */
+export function tfjsSeed(seed: number): number {
+  return seed + 1;
+}
+
 /** State of a `SeededRandom`, stored in checkpoints so a resumed run draws the same numbers. */
 export type RandomState = object;
 

@@ -14,6 +14,7 @@ import {
 } from '../../lib/models/classifier';
 import { GeneratorMeta, generateImages } from '../../lib/models/generator';
 import { loadGenerator } from '../../lib/models/generator-store';
+import { tfjsSeed } from '../../lib/random';
 import { ArtifactStore, joinKey } from '../../lib/storage/store';
 import { obtainClassifier } from './classifier-cache';
 import { EvaluateTimings, EvaluationMetrics, GeneratedSamples, scoreGenerated } from './score';
@@ -190,7 +191,7 @@ function generateAndClassify(
     const size = Math.min(options.batchSize, count - start);
     const batch = tf.tidy(() => {
       // One seed per batch keeps the samples reproducible for a given seed and batch size.
-      const seed = options.seed * 100003 + batchIndex;
+      const seed = tfjsSeed(options.seed * 100003 + batchIndex);
       const latent = tf.randomNormal([size, meta.latentSize], 0, 1, 'float32', seed) as tf.Tensor2D;
       const labels = requested ? Array.from(requested.subarray(start, start + size)) : undefined;
       const started = performance.now();

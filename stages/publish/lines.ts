@@ -4,6 +4,7 @@ import { UserError } from '../../lib/errors';
 import { GrayImage } from '../../lib/images/png';
 import { tensorToImages } from '../../lib/images/tensor';
 import { GeneratorMeta, generateImages } from '../../lib/models/generator';
+import { tfjsSeed } from '../../lib/random';
 
 /** A loaded generator and its metadata, as loadGenerator returns them. */
 export interface LoadedGenerator {
@@ -30,7 +31,7 @@ const BATCH = 256;
  * backend. Returns [count, latentSize].
  */
 export function drawLatents(count: number, latentSize: number, seed: number): tf.Tensor2D {
-  return tf.randomNormal([count, latentSize], 0, 1, 'float32', seed) as tf.Tensor2D;
+  return tf.randomNormal([count, latentSize], 0, 1, 'float32', tfjsSeed(seed)) as tf.Tensor2D;
 }
 
 /**
