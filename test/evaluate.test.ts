@@ -7,7 +7,7 @@ import { DEFAULT_GENERATOR_CONFIG, generatorMeta } from '../lib/models/generator
 import { saveGenerator } from '../lib/models/generator-store';
 import { loadBackend } from '../lib/tensorflow/backend';
 import { readManifest } from '../lib/dataset/prepared';
-import { obtainClassifier } from '../stages/evaluate/classifier-cache';
+import { obtainClassifier, settingsHash } from '../stages/evaluate/classifier-cache';
 import {
   EvaluateOptions,
   EvaluationMetrics,
@@ -67,11 +67,32 @@ describe('evaluate stage', function () {
 
     assert.equal(first.trained, true);
     assert.equal(second.trained, false);
-    assert.equal(first.key, `classifiers/${manifest.hash}`);
+    assert.equal(first.key, `classifiers/${manifest.hash}/${settingsHash(TINY_CLASSIFIER)}`);
     assert.equal(second.record.createdAt, first.record.createdAt);
     assert.ok(await fixture.store.exists(`${first.key}/model.json`));
     // A width-4 classifier on 3000 images; the full-size one must reach 0.92 (see the bench).
     assert.ok(first.record.testAccuracy > 0.7, `test accuracy ${first.record.testAccuracy}`);
+  });
+
+  it('keeps a classifier per settings', async () => {
+    const manifest = await readManifest(fixture.store, fixture.dataset);
+    const settings = { datasetPrefix: fixture.dataset, manifest, logger };
+    const other = { ...TINY_CLASSIFIER, epochs: 1, seed: TINY_CLASSIFIER.seed + 1 };
+    const trained = await obtainClassifier(fixture.store, { ...settings, config: other });
+    trained.model.dispose();
+    const original = await obtainClassifier(fixture.store, { ...settings, config: TINY_CLASSIFIER });
+    original.model.dispose();
+
+    assert.equal(trained.trained, true);
+    assert.equal(original.trained, false, 'the first classifier was replaced');
+    assert.notEqual(trained.key, original.key);
+  });
+
+  it('hashes settings whatever their key order', () => {
+    const reordered = Object.fromEntries(Object.entries(TINY_CLASSIFIER).reverse());
+
+    assert.equal(settingsHash(reordered as typeof TINY_CLASSIFIER), settingsHash(TINY_CLASSIFIER));
+    assert.notEqual(settingsHash({ ...TINY_CLASSIFIER, epochs: 9 }), settingsHash(TINY_CLASSIFIER));
   });
 
   it('gate fails an untrained tiny generator', async () => {
@@ -150,7 +171,7 @@ describe('evaluate stage', function () {
     const manifest = await readManifest(fixture.store, fixture.dataset);
     assert.equal(stored.datasetHash, manifest.hash);
     assert.equal(stored.samples, 400);
-    assert.equal(stored.classifier.key, `classifiers/${manifest.hash}`);
+    assert.equal(stored.classifier.key, `classifiers/${manifest.hash}/${settingsHash(TINY_CLASSIFIER)}`);
     assert.equal(stored.gate.maxFid, 10);
     assert.ok(!Number.isNaN(Date.parse(stored.createdAt)));
   });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'crypto';
 
 import { DatasetManifest, loadSplit } from '../../lib/dataset/prepared';
 import { UserError } from '../../lib/errors';
@@ -39,7 +40,7 @@ export interface ClassifierRecord {
 }
 
 export interface CachedClassifier {
-  /** Key prefix of the classifier in the store: `classifiers/<dataset hash>`. */
+  /** Key prefix of the classifier in the store: `classifiers/<dataset hash>/<settings hash>`. */
   key: string;
   record: ClassifierRecord;
   /** The trained model; outputs class probabilities [n, 10]. */
@@ -62,23 +63,26 @@ export interface ClassifierCacheOptions {
 }
 
 /**
- * Returns the evaluation classifier of a data set: the one stored under
- * `classifiers/<dataset hash>/` when there is one, or a classifier trained on the training
- * split, measured on the test split and stored there for later runs.
- *
- * A stored classifier trained with another configuration is a `UserError`, because FID-proxy
- * values are only comparable when they come from one classifier.
+ * Returns the evaluation classifier of a data set and settings: the one stored under
+ * `classifiers/<dataset hash>/<settings hash>/` when there is one, or a classifier trained on
+ * the training split, measured on the test split and stored there for later runs. New settings
+ * thus train a new classifier beside the old one, whose FID-proxy values stay as they were.
  */
 export async function obtainClassifier(
   store: ArtifactStore,
   options: ClassifierCacheOptions,
 ): Promise<CachedClassifier> {
   const config = options.config ?? DEFAULT_CLASSIFIER_CONFIG;
-  const key = joinKey(options.prefix ?? CLASSIFIERS_PREFIX, options.manifest.hash);
+  const key = joinKey(
+    options.prefix ?? CLASSIFIERS_PREFIX,
+    options.manifest.hash,
+    settingsHash(config),
+  );
   const stored = await readRecord(store, key);
 
   if (stored) {
-    if (JSON.stringify(stored.config) !== JSON.stringify(config)) {
+    // Settings that hash alike but differ would mix two classifiers' FID-proxy values.
+    if (canonicalJson(stored.config) !== canonicalJson(config)) {
       throw new UserError(
         `${store.url}: classifier at '${key}' was trained with ${JSON.stringify(stored.config)}, ` +
           `expected ${JSON.stringify(config)}; delete '${key}/' to train it again`,
@@ -93,7 +97,9 @@ export async function obtainClassifier(
     return { key, record: stored, model, extractor: featureExtractor(model), trained: false };
   }
 
-  options.logger.info('no stored classifier for this data set; training one', { key });
+  options.logger.info('no stored classifier for this data set and these settings; training one', {
+    key,
+  });
   const train = await loadSplit(store, options.datasetPrefix, 'train', { manifest: options.manifest });
   const model = buildClassifier(config);
   try {
@@ -168,4 +174,18 @@ function checkFeatureLayer(model: tf.LayersModel, store: ArtifactStore, key: str
         `delete '${key}/' to train it again`,
     );
   }
+}
+
+/** Returns the first 16 hex digits of the SHA-256 of the settings, whatever their key order. */
+export function settingsHash(config: ClassifierConfig): string {
+  return createHash('sha256').update(canonicalJson(config)).digest('hex').slice(0, 16);
+}
+
+/** Returns JSON with object keys sorted at every level and undefined fields left out. */
+function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, field: unknown) => {
+    if (field === null || typeof field !== 'object' || Array.isArray(field)) return field;
+    const names = Object.keys(field).sort();
+    return Object.fromEntries(names.map((name) => [name, (field as Record<string, unknown>)[name]]));
+  });
 }
