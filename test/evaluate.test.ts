@@ -181,6 +181,7 @@ describe('evaluate stage', function () {
     assert.match(table, /^FID-proxy\s+\d+\.\d\d$/m);
     assert.match(table, /^quality gate\s+passed/m);
     assert.match(table, /^Ankle boot\s+\d+\.\d%\s+\d+\.\d\d$/m);
+    assert.match(table, /^class\s+classified as\s+FID-proxy when requested$/m);
   });
 
   it('leaks no tensors', async () => {

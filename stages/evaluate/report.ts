@@ -4,7 +4,8 @@ import { EvaluationMetrics } from './evaluate';
 
 /**
  * Formats the metrics as a plain-text table for standard output: the summary rows, then one row
- * per class with its share of the samples and, for a conditional generator, its FID-proxy.
+ * per class with the share of samples classified as it and, for a conditional generator, the
+ * FID-proxy of the samples requested as it.
  */
 export function formatReport(metrics: EvaluationMetrics): string {
   const lines: string[] = [];
@@ -29,11 +30,15 @@ export function formatReport(metrics: EvaluationMetrics): string {
   row('quality gate', gateText(metrics));
 
   lines.push('');
-  lines.push(`${'class'.padEnd(14)}${'share'.padStart(8)}${'FID-proxy'.padStart(12)}`);
+  // The share counts what the classifier saw in the samples, while the per-class FID-proxy
+  // scores the samples requested as that class, so the two columns can disagree.
+  lines.push(
+    `${'class'.padEnd(14)}${'classified as'.padStart(15)}${'FID-proxy when requested'.padStart(26)}`,
+  );
   CLASS_NAMES.forEach((name, label) => {
     const share = (metrics.classHistogram[label] / Math.max(1, metrics.samples)) * 100;
     const fid = metrics.perClassFid ? metrics.perClassFid[label].toFixed(2) : '-';
-    lines.push(`${name.padEnd(14)}${`${share.toFixed(1)}%`.padStart(8)}${fid.padStart(12)}`);
+    lines.push(`${name.padEnd(14)}${`${share.toFixed(1)}%`.padStart(15)}${fid.padStart(26)}`);
   });
   return `${lines.join('\n')}\n`;
 }
