@@ -10,7 +10,7 @@ import { createLogger, setLogOutput } from '../lib/log/logger';
 import { FileStore } from '../lib/storage/file-store';
 import { prepareDataset } from '../stages/prepare/prepare';
 import { runCli } from './support/cli';
-import { cutSample } from './support/fashion-sample';
+import { cutSample, preparedSample } from './support/fashion-sample';
 
 const logger = createLogger('test');
 
@@ -182,5 +182,121 @@ describe('prepare stage', () => {
     assert.equal(result.status, 1);
     assert.equal(result.errorLines.length, 1, result.stderr);
     assert.match(result.errorLines[0], /^fashion-gan: file:\/\/.*not-a-folder: is a file, expected a folder$/);
+  });
+});
+
+describe('prepared data set', () => {
+  let root: string;
+  let store: FileStore;
+  let dataset: string;
+  let manifestKey: string;
+  let manifest: Record<string, any>;
+  let manifestBody: Buffer;
+  let labelsKey: string;
+  let labelsBody: Buffer;
+
+  before(async () => {
+    ({ store, dataset, root } = await preparedSample(100, 100));
+    manifestKey = `${dataset}/dataset.json`;
+    manifestBody = await store.get(manifestKey);
+    labelsKey = `${dataset}/${JSON.parse(manifestBody.toString('utf8')).splits.test.labels}`;
+    labelsBody = await store.get(labelsKey);
+  });
+
+  beforeEach(async () => {
+    await store.put(manifestKey, manifestBody);
+    await store.put(labelsKey, labelsBody);
+    manifest = JSON.parse(manifestBody.toString('utf8'));
+  });
+
+  after(async () => {
+    await fs.rm(root, { recursive: true, force: true });
+  });
+
+  /** Stores `body` as the manifest and returns the message of the UserError readManifest throws. */
+  async function manifestError(body: unknown): Promise<string> {
+    await store.put(manifestKey, JSON.stringify(body));
+    try {
+      await readManifest(store, dataset);
+    } catch (error) {
+      assert.equal((error as Error).name, 'UserError', (error as Error).stack);
+      return (error as Error).message;
+    }
+    assert.fail('the manifest was accepted');
+  }
+
+  it('rejects a manifest that is not an object', async () => {
+    const where = `${store.url}: '${manifestKey}'`;
+
+    assert.equal(
+      await manifestError(null),
+      `${where} is not a data set manifest: expected a JSON object, got null`,
+    );
+    assert.equal(
+      await manifestError([1]),
+      `${where} is not a data set manifest: expected a JSON object, got [1]`,
+    );
+  });
+
+  it('rejects a manifest without a hash', async () => {
+    delete manifest.hash;
+
+    assert.equal(
+      await manifestError(manifest),
+      `${store.url}: '${manifestKey}': hash is missing, expected the SHA-256 of the data set ` +
+        'in 64 hexadecimal digits. Prepare the data set again.',
+    );
+  });
+
+  it('rejects split images of null', async () => {
+    manifest.splits.test.images = null;
+
+    assert.equal(
+      await manifestError(manifest),
+      `${store.url}: '${manifestKey}': splits.test.images is null, expected a key relative to ` +
+        'the data set prefix. Prepare the data set again.',
+    );
+  });
+
+  it('names each malformed field', async () => {
+    const cases: [string, (body: Record<string, any>) => void, string][] = [
+      [
+        'format',
+        (body) => delete body.format,
+        "format is missing, expected 'fashion-gan-dataset/1'.",
+      ],
+      ['hash', (body) => (body.hash = '../classifiers'), "hash is '../classifiers', expected"],
+      ['imageShape', (body) => (body.imageShape = [28, 28]), 'imageShape is [28, 28], expected'],
+      ['splits', (body) => (body.splits = null), 'splits is null, expected'],
+      ['splits.train', (body) => delete body.splits.train, 'splits.train is missing, expected'],
+      ['count', (body) => (body.splits.train.count = '1'), "splits.train.count is '1', expected"],
+      ['labels', (body) => (body.splits.test.labels = ''), "splits.test.labels is '', expected"],
+    ];
+    for (const [field, breakManifest, problem] of cases) {
+      const body = structuredClone(manifest);
+      breakManifest(body);
+      const message = await manifestError(body);
+
+      const where = `${store.url}: '${manifestKey}'`;
+      assert.ok(message.startsWith(`${where}: ${problem}`), `${field}: ${message}`);
+    }
+  });
+
+  it('rejects stored labels above 9', async () => {
+    for (const [index, label] of [[42, 200], [99, 255], [0, 10]]) {
+      const labels = Buffer.from(labelsBody);
+      labels[index] = label;
+      await store.put(labelsKey, labels);
+
+      await assert.rejects(loadSplit(store, dataset, 'test'), (error: Error) => {
+        assert.equal(error.name, 'UserError');
+        assert.equal(
+          error.message,
+          `${store.url}: '${labelsKey}' has label ${label} at index ${index}, outside 0-9. ` +
+            'Prepare the data set again.',
+        );
+        return true;
+      });
+    }
   });
 });

@@ -1,6 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { CLASS_NAMES, IMAGE_PIXELS, IMAGE_SHAPE, IMAGE_SIZE, PIXEL_MAX, PIXEL_MIN } from '../constants';
+import {
+  CLASS_NAMES,
+  IMAGE_PIXELS,
+  IMAGE_SHAPE,
+  IMAGE_SIZE,
+  NUM_CLASSES,
+  PIXEL_MAX,
+  PIXEL_MIN,
+} from '../constants';
 import { UserError } from '../errors';
 import { ArtifactStore, StoreError, joinKey } from '../storage/store';
 
@@ -40,7 +48,11 @@ export interface Split {
   labels: Uint8Array;
 }
 
-/** Reads and checks `PREFIX/dataset.json`; a missing or malformed manifest is a `UserError`. */
+/**
+ * Reads and checks `PREFIX/dataset.json`. A missing or malformed manifest is a `UserError`. Only
+ * the fields that later stages read are checked: format, hash, imageShape and each split's
+ * count, images and labels.
+ */
 export async function readManifest(store: ArtifactStore, prefix: string): Promise<DatasetManifest> {
   const key = joinKey(prefix, MANIFEST_NAME);
   let body: Buffer;
@@ -54,31 +66,61 @@ export async function readManifest(store: ArtifactStore, prefix: string): Promis
     }
     throw error;
   }
-  let manifest: DatasetManifest;
+  let manifest: unknown;
   try {
-    manifest = JSON.parse(body.toString('utf8')) as DatasetManifest;
+    manifest = JSON.parse(body.toString('utf8'));
   } catch {
     throw new UserError(`${store.url}: ${key} is not valid JSON`);
   }
-  if (manifest.format !== DATASET_FORMAT) {
-    throw new UserError(`${store.url}: ${key} has format '${manifest.format}', expected '${DATASET_FORMAT}'`);
+  checkManifest(manifest, `${store.url}: '${key}'`);
+  return manifest;
+}
+
+/** Checks the manifest fields that `readManifest` promises. Messages start with `where`. */
+function checkManifest(manifest: unknown, where: string): asserts manifest is DatasetManifest {
+  const invalid = (field: string, value: unknown, expected: string) =>
+    new UserError(
+      `${where}: ${field} is ${describeValue(value)}, expected ${expected}. ` +
+        'Prepare the data set again.',
+    );
+
+  if (!isObject(manifest)) {
+    const got = describeValue(manifest);
+    throw new UserError(`${where} is not a data set manifest: expected a JSON object, got ${got}`);
   }
-  const shape = manifest.imageShape ?? [];
-  if (shape.join('x') !== IMAGE_SHAPE.join('x')) {
-    throw new UserError(`${store.url}: ${key} has image shape ${shape.join('x')}, expected ${IMAGE_SHAPE.join('x')}`);
+  const { format, hash, imageShape, splits } = manifest as Record<string, unknown>;
+  if (typeof format !== 'string') throw invalid('format', format, `'${DATASET_FORMAT}'`);
+  if (format !== DATASET_FORMAT) {
+    throw new UserError(`${where} has format '${format}', expected '${DATASET_FORMAT}'`);
   }
+  // The evaluate stage stores its classifier under a key made of the hash, so only hex passes.
+  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
+    throw invalid('hash', hash, 'the SHA-256 of the data set in 64 hexadecimal digits');
+  }
+  if (!Array.isArray(imageShape) || imageShape.join('x') !== IMAGE_SHAPE.join('x')) {
+    throw invalid('imageShape', imageShape, `[${IMAGE_SHAPE.join(', ')}]`);
+  }
+  if (!isObject(splits)) throw invalid('splits', splits, 'an object with train and test');
+
   for (const split of ['train', 'test'] as const) {
-    const entry = manifest.splits?.[split];
-    if (!entry || !Number.isInteger(entry.count) || entry.count < 1) {
-      throw new UserError(`${store.url}: ${key} lacks a valid '${split}' split`);
+    const entry = (splits as Record<string, unknown>)[split];
+    if (!isObject(entry)) throw invalid(`splits.${split}`, entry, 'an object');
+    const { count, images, labels } = entry as Record<string, unknown>;
+    if (!Number.isInteger(count) || (count as number) < 1) {
+      throw invalid(`splits.${split}.count`, count, 'an integer of at least 1');
+    }
+    for (const [field, value] of [['images', images], ['labels', labels]] as const) {
+      if (typeof value !== 'string' || value === '') {
+        throw invalid(`splits.${split}.${field}`, value, 'a key relative to the data set prefix');
+      }
     }
   }
-  return manifest;
 }
 
 /**
  * Loads one split of a prepared data set. With `limit`, only the first `limit` samples are kept
- * (the prepared splits are in a fixed shuffled order, so a prefix is a fair sample).
+ * (the prepared splits are in a fixed shuffled order, so a prefix is a fair sample). A kept label
+ * outside 0-9 is a `UserError`.
  */
 export async function loadSplit(
   store: ArtifactStore,
@@ -88,9 +130,10 @@ export async function loadSplit(
 ): Promise<Split> {
   const manifest = options.manifest ?? (await readManifest(store, prefix));
   const entry = manifest.splits[split];
+  const labelsKey = joinKey(prefix, entry.labels);
   const [images, labels] = await Promise.all([
     store.get(joinKey(prefix, entry.images)),
-    store.get(joinKey(prefix, entry.labels)),
+    store.get(labelsKey),
   ]);
   if (images.length !== entry.count * IMAGE_PIXELS || labels.length !== entry.count) {
     throw new UserError(
@@ -99,10 +142,20 @@ export async function loadSplit(
     );
   }
   const count = Math.min(entry.count, options.limit ?? entry.count);
+  const keptLabels = new Uint8Array(labels.buffer, labels.byteOffset, count);
+  // Later steps index per-class arrays by label, where a byte of 10 or more would add NaN.
+  for (let index = 0; index < count; index++) {
+    if (keptLabels[index] >= NUM_CLASSES) {
+      throw new UserError(
+        `${store.url}: '${labelsKey}' has label ${keptLabels[index]} at index ${index}, ` +
+          `outside 0-${NUM_CLASSES - 1}. Prepare the data set again.`,
+      );
+    }
+  }
   return {
     count,
     images: new Uint8Array(images.buffer, images.byteOffset, count * IMAGE_PIXELS),
-    labels: new Uint8Array(labels.buffer, labels.byteOffset, count),
+    labels: keptLabels,
   };
 }
 
@@ -124,4 +177,18 @@ export function classHistogram(labels: Uint8Array): number[] {
   const histogram = new Array<number>(CLASS_NAMES.length).fill(0);
   for (const label of labels) histogram[label] += 1;
   return histogram;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Describes a JSON value in a message: missing, null, an array, or the value itself. */
+function describeValue(value: unknown): string {
+  if (value === undefined) return 'missing';
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return `[${value.map((item) => JSON.stringify(item)).join(', ')}]`;
+  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'string') return `'${value.slice(0, 60)}'`;
+  return String(value);
 }
