@@ -1,4 +1,7 @@
 import { strict as assert } from 'assert';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync } from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 
 import { COMMAND_MODULES, loadCommand } from '../lib/cli/main';
 import { runCli } from './support/cli';
@@ -36,6 +39,20 @@ describe('command line', function () {
     assert.equal(result.status, 0);
     for (const name of Object.keys(COMMAND_MODULES)) {
       assert.match(result.stdout, new RegExp(`fashion-gan ${name}\\b`), `${name} missing from --help`);
+    }
+  });
+
+  it('passes a linked --source as its real folder', () => {
+    const root = realpathSync(mkdtempSync(path.join(os.tmpdir(), 'fashion-gan-source-')));
+    try {
+      mkdirSync(path.join(root, 'data'));
+      symlinkSync(path.join(root, 'data'), path.join(root, 'link'));
+      const result = runCli(['pipeline', '--source', 'link', '--dry-run'], { cwd: root });
+
+      assert.equal(result.status, 0, result.stderr);
+      assert.ok(result.stdout.includes(`--source ${path.join(root, 'data')} `), result.stdout);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });

@@ -128,7 +128,10 @@ export const command: CommandModule<object, PipelineArgs> = {
   },
 };
 
-/** Resolves --source to an absolute folder, because the stages may run from another directory. */
+/**
+ * Resolves --source to an absolute folder without symbolic links, because the stages may run
+ * from another directory and two spellings of one folder should share the prepare cache.
+ */
 async function sourceFolder(source: string): Promise<string> {
   const folder = path.resolve(source);
   const stat = await fs.stat(folder).catch(() => undefined);
@@ -138,5 +141,5 @@ async function sourceFolder(source: string): Promise<string> {
         'train-images-idx3-ubyte.gz and the other three Fashion-MNIST files, or --download',
     );
   }
-  return folder;
+  return fs.realpath(folder);
 }
