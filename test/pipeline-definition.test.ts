@@ -89,6 +89,26 @@ describe('pipeline.yaml', () => {
     assert.match(lines.prepare, /^fashion-gan prepare --store \S+ --download --limit-train/);
   });
 
+  it('rejects evaluate samples outside 2 to 1000000', async () => {
+    for (const samples of ['1', '1000001']) {
+      await assert.rejects(commandLines(undefined, [`evaluate.samples=${samples}`]), (error: Error) => {
+        assert.ok(error instanceof UserError, String(error));
+        assert.equal(
+          error.message,
+          `--set evaluate.samples=${samples}: parameter evaluate.samples expects ` +
+            `an integer >= 2 <= 1000000, got ${samples}`,
+        );
+        return true;
+      });
+    }
+  });
+
+  it('accepts evaluate samples of 2', async () => {
+    const lines = await commandLines(undefined, ['evaluate.samples=2']);
+
+    assert.match(lines.evaluate, / --samples 2$/);
+  });
+
   it('asks for a source folder or download', async () => {
     await assert.rejects(
       runPipeline({
