@@ -22,9 +22,9 @@ describe('command line', function () {
   });
 
   it('rejects text for a number option', () => {
-    const result = runCli(['evaluate', '--model', 'runs/x/train', '--samples', 'many']);
+    const result = runCli(['train', '--epochs', 'many']);
     assert.equal(result.status, 2);
-    assert.equal(result.errorLines[0], 'fashion-gan: --samples must be a number');
+    assert.equal(result.errorLines[0], 'fashion-gan: --epochs must be a number');
   });
 
   it('maps each command name to its module', () => {
