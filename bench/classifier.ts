@@ -30,8 +30,7 @@ import { openStore } from '../lib/storage/open';
 import { loadBackend } from '../lib/tensorflow/backend';
 
 async function main(): Promise<void> {
-  const limit = process.argv[2] ? Number(process.argv[2]) : undefined;
-  const overrides = JSON.parse(process.argv[3] ?? '{}') as Partial<ClassifierConfig>;
+  const { limit, overrides } = parseArguments(process.argv.slice(2));
   const config: ClassifierConfig = { ...DEFAULT_CLASSIFIER_CONFIG, ...overrides };
   const storeUrl =
     process.env.BENCH_DATASET_STORE ??
@@ -71,6 +70,60 @@ async function main(): Promise<void> {
   } finally {
     await store.close();
   }
+}
+
+const SETTINGS: Array<keyof ClassifierConfig> = [
+  'width',
+  'blocks',
+  'epochs',
+  'batchSize',
+  'learningRate',
+  'decayEpochs',
+  'learningRateDecay',
+  'batchNormMomentum',
+  'seed',
+];
+
+const USAGE = 'usage: bench/classifier.ts [trainImages] [configJson], e.g. 6000 \'{"epochs":2}\'';
+
+/** Reads the image count and the settings overrides, or exits with one line naming the problem. */
+function parseArguments(args: string[]): { limit?: number; overrides: Partial<ClassifierConfig> } {
+  const fail = (problem: string): never => {
+    process.stderr.write(`bench/classifier: ${problem}\n${USAGE}\n`);
+    process.exit(2);
+  };
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(`${USAGE}\n`);
+    process.exit(0);
+  }
+
+  const [imagesArgument, configArgument] = args;
+  let limit: number | undefined;
+  if (imagesArgument) {
+    limit = Number(imagesArgument);
+    if (!Number.isInteger(limit) || limit < 1) {
+      fail(`trainImages '${imagesArgument}' must be a positive integer`);
+    }
+  }
+
+  let overrides: unknown = {};
+  try {
+    overrides = JSON.parse(configArgument ?? '{}');
+  } catch {
+    fail(`configJson '${configArgument}' is not valid JSON`);
+  }
+  if (overrides === null || typeof overrides !== 'object' || Array.isArray(overrides)) {
+    fail(`configJson '${configArgument}' must be a JSON object`);
+  }
+  for (const [name, value] of Object.entries(overrides as object)) {
+    if (!(SETTINGS as string[]).includes(name)) {
+      fail(`configJson: unknown setting '${name}'`);
+    }
+    if (name === 'epochs' && !(Number.isInteger(value) && value >= 1)) {
+      fail(`configJson: epochs must be a positive integer, got ${JSON.stringify(value)}`);
+    }
+  }
+  return { limit, overrides: overrides as Partial<ClassifierConfig> };
 }
 
 function print(fields: Record<string, string | number>): void {

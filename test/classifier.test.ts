@@ -63,6 +63,16 @@ describe('evaluation classifier', function () {
     assert.deepEqual(output, [null, 10]);
   });
 
+  it('passes the batch normalization momentum on', () => {
+    const model = buildClassifier({ ...TINY_CLASSIFIER, batchNormMomentum: 0.9 });
+    const layers = model.layers.filter((layer) => layer.getClassName() === 'BatchNormalization');
+    const momenta = layers.map((layer) => (layer.getConfig() as { momentum: number }).momentum);
+    disposeClassifier(model);
+
+    assert.ok(momenta.length > 0, 'no batch normalization layer');
+    assert.ok(momenta.every((momentum) => momentum === 0.9), `momenta ${momenta}`);
+  });
+
   it('trains the last epoch at the decayed rate', async () => {
     const config: ClassifierConfig = {
       ...TINY_CLASSIFIER,
