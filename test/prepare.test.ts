@@ -77,6 +77,18 @@ describe('prepare stage', () => {
     assert.match(warnings[0], /--limit-test is above the split size, so all samples are kept.*limit=500 samples=100/);
   });
 
+  it('replaces a manifest with broken splits', async () => {
+    await prepareFrom(source, store);
+    const manifest = await readManifest(store, 'datasets/x');
+    const broken = { ...manifest, splits: { ...manifest.splits, test: null } };
+    await store.put('datasets/x/dataset.json', JSON.stringify(broken));
+
+    const result = await prepareFrom(source, store);
+
+    assert.equal(result.unchanged, false);
+    assert.equal((await readManifest(store, 'datasets/x')).splits.test.count, 100);
+  });
+
   it('does nothing on a rerun with the same input and says so', async () => {
     const first = await prepareFrom(source, store);
     const second = await prepareFrom(source, store);

@@ -7,6 +7,7 @@ import {
   MANIFEST_NAME,
   SplitManifest,
   classHistogram,
+  readManifest,
 } from '../../lib/dataset/prepared';
 import { IdxImages, IdxLabels, parseIdxImages, parseIdxLabels } from '../../lib/dataset/idx';
 import { SourceFiles } from '../../lib/dataset/source';
@@ -156,11 +157,12 @@ function contentHash(splits: Record<'train' | 'test', ParsedSplit>): string {
 
 async function readExistingManifest(store: ArtifactStore, out: string): Promise<DatasetManifest | undefined> {
   try {
-    return JSON.parse((await store.get(joinKey(out, MANIFEST_NAME))).toString('utf8')) as DatasetManifest;
+    return await readManifest(store, out);
   } catch (error) {
-    if (error instanceof StoreError && error.code === 'not-found') return undefined;
-    // A damaged manifest is replaced by the new one; any other store error is real.
-    if (error instanceof SyntaxError) return undefined;
+    // StoreError extends UserError: a failing store is real, while a missing or damaged
+    // manifest is replaced by the new one.
+    if (error instanceof StoreError) throw error;
+    if (error instanceof UserError) return undefined;
     throw error;
   }
 }
