@@ -2,6 +2,7 @@ import { strict as assert } from 'assert';
 import * as tf from '@tensorflow/tfjs';
 
 import { UserError } from '../lib/errors';
+import { StoreError } from '../lib/storage/store';
 import { createLogger, setLogOutput } from '../lib/log/logger';
 import { DEFAULT_GENERATOR_CONFIG, generatorMeta } from '../lib/models/generator';
 import { saveGenerator } from '../lib/models/generator-store';
@@ -93,6 +94,24 @@ describe('evaluate stage', function () {
 
     assert.equal(settingsHash(reordered as typeof TINY_CLASSIFIER), settingsHash(TINY_CLASSIFIER));
     assert.notEqual(settingsHash({ ...TINY_CLASSIFIER, epochs: 9 }), settingsHash(TINY_CLASSIFIER));
+  });
+
+  it('checks the store takes writes before training', async () => {
+    const manifest = await readManifest(fixture.store, fixture.dataset);
+    const readOnly = Object.assign(Object.create(fixture.store) as typeof fixture.store, {
+      put: async (key: string) => {
+        throw new StoreError('access-denied', `${fixture.store.url}: permission denied on '${key}'`);
+      },
+    });
+    const config = { ...TINY_CLASSIFIER, seed: TINY_CLASSIFIER.seed + 2 };
+    const started = logLines.length;
+
+    await assert.rejects(
+      obtainClassifier(readOnly, { datasetPrefix: fixture.dataset, manifest, config, logger }),
+      /permission denied on 'classifiers\/.*\/write-check'/,
+    );
+    const epochs = logLines.slice(started).filter((line) => line.includes('classifier epoch done'));
+    assert.equal(epochs.length, 0, 'trained before finding the store read-only');
   });
 
   it('gate fails an untrained tiny generator', async () => {

@@ -100,6 +100,10 @@ export async function obtainClassifier(
   options.logger.info('no stored classifier for this data set and these settings; training one', {
     key,
   });
+  // Training takes minutes on the full data, so a store that rejects writes fails before it.
+  const probeKey = joinKey(key, 'write-check');
+  await store.put(probeKey, '');
+  await store.delete(probeKey);
   const train = await loadSplit(store, options.datasetPrefix, 'train', { manifest: options.manifest });
   const model = buildClassifier(config);
   try {
