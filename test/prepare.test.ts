@@ -5,6 +5,7 @@ import * as path from 'path';
 import { gzipSync } from 'zlib';
 
 import { readManifest, loadSplit } from '../lib/dataset/prepared';
+import { UserError } from '../lib/errors';
 import { readSourceFolder } from '../lib/dataset/source';
 import { createLogger, setLogOutput } from '../lib/log/logger';
 import { FileStore } from '../lib/storage/file-store';
@@ -75,6 +76,24 @@ describe('prepare stage', () => {
     const warnings = lines.filter((line) => line.includes('level=warn'));
     assert.equal(warnings.length, 1, lines.join('\n'));
     assert.match(warnings[0], /--limit-test is above the split size, so all samples are kept.*limit=500 samples=100/);
+  });
+
+  it('rejects split objects changed after prepare', async () => {
+    await prepareFrom(source, store);
+    const manifest = await readManifest(store, 'datasets/x');
+    const imagesKey = `datasets/x/${manifest.splits.test.images}`;
+    await store.put(imagesKey, Buffer.alloc(100 * 784));
+    await assert.rejects(loadSplit(store, 'datasets/x', 'test'), (error: Error) => {
+      assert.ok(error instanceof UserError);
+      assert.match(error.message, /test split at 'datasets\/x' has pixel mean 0\.00, expected \d+\.\d+ from dataset\.json/);
+      return true;
+    });
+
+    const labelsKey = `datasets/x/${manifest.splits.train.labels}`;
+    const labels = await store.get(labelsKey);
+    labels[0] = (labels[0] + 1) % 10;
+    await store.put(labelsKey, labels);
+    await assert.rejects(loadSplit(store, 'datasets/x', 'train'), /has class counts .* from dataset\.json/);
   });
 
   it('replaces a manifest with broken splits', async () => {

@@ -152,11 +152,44 @@ export async function loadSplit(
       );
     }
   }
-  return {
+  const result = {
     count,
     images: new Uint8Array(images.buffer, images.byteOffset, count * IMAGE_PIXELS),
     labels: keptLabels,
   };
+  if (count === entry.count) {
+    checkSummary(result, entry, `${store.url}: prepared ${split} split at '${prefix}'`);
+  }
+  return result;
+}
+
+/**
+ * Compares a whole split with the pixel mean and class histogram that prepare recorded, which
+ * catches objects changed after prepare at the cost of one pass over the bytes.
+ */
+function checkSummary(split: Split, entry: SplitManifest, where: string): void {
+  const advice = 'the stored objects changed after prepare. Prepare the data set again.';
+  if (typeof entry.pixelMean === 'number') {
+    let sum = 0;
+    for (let index = 0; index < split.images.length; index++) sum += split.images[index];
+    const mean = sum / split.images.length;
+    // prepare rounds the mean to two decimals.
+    if (Math.abs(mean - entry.pixelMean) > 0.006) {
+      throw new UserError(
+        `${where} has pixel mean ${mean.toFixed(2)}, expected ${entry.pixelMean} from dataset.json: ${advice}`,
+      );
+    }
+  }
+  if (Array.isArray(entry.classHistogram)) {
+    const histogram = new Array<number>(NUM_CLASSES).fill(0);
+    for (const label of split.labels) histogram[label] += 1;
+    if (histogram.join(',') !== entry.classHistogram.join(',')) {
+      throw new UserError(
+        `${where} has class counts ${histogram.join(',')}, expected ` +
+          `${entry.classHistogram.join(',')} from dataset.json: ${advice}`,
+      );
+    }
+  }
 }
 
 /**
