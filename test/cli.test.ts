@@ -27,6 +27,17 @@ describe('command line', function () {
     assert.equal(result.errorLines[0], 'fashion-gan: --epochs must be a number');
   });
 
+  it('rejects a repeated option', () => {
+    for (const args of [
+      ['evaluate', '--model', 'a', '--max-fid', '500', '--max-fid', '1'],
+      ['evaluate', '--model', 'a', '--model=b'],
+    ]) {
+      const result = runCli(args);
+      assert.equal(result.status, 2, args.join(' '));
+      assert.match(result.errorLines[0], /^fashion-gan: --(max-fid|model) is given 2 times, expected once$/);
+    }
+  });
+
   it('maps each command name to its module', () => {
     for (const [name, modulePath] of Object.entries(COMMAND_MODULES)) {
       const command = loadCommand(modulePath);

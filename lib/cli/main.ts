@@ -18,6 +18,11 @@ export const COMMAND_MODULES: Record<string, string> = {
   runs: '../cluster/commands/runs',
 };
 
+/** The part of the yargs instance that lists the declared options by type. */
+interface YargsOptions {
+  getOptions(): { array: string[] };
+}
+
 /** Runs the command line with the given arguments (without `node` and the script). */
 export async function main(argv: string[]): Promise<void> {
   const name = argv.find((arg) => !arg.startsWith('-'));
@@ -34,6 +39,20 @@ export async function main(argv: string[]): Promise<void> {
         const camelCase = /[A-Z]/.test(option);
         if (typeof value === 'number' && Number.isNaN(value) && !camelCase) {
           throw new Error(`--${option} must be a number`);
+        }
+      }
+      // yargs merges a repeated option into a list, or for some values into a sum, which the
+      // stages would misread, so only list options may be repeated.
+      const listOptions = new Set((cli as unknown as YargsOptions).getOptions().array);
+      const counts = new Map<string, number>();
+      for (const arg of argv.slice(0, argv.includes('--') ? argv.indexOf('--') : argv.length)) {
+        if (!arg.startsWith('--')) continue;
+        const option = arg.slice(2).split('=')[0];
+        counts.set(option, (counts.get(option) ?? 0) + 1);
+      }
+      for (const [option, count] of counts) {
+        if (count > 1 && !listOptions.has(option)) {
+          throw new Error(`--${option} is given ${count} times, expected once`);
         }
       }
       return true;

@@ -98,12 +98,9 @@ export const command: CommandModule<object, EvaluateArgs> = {
 
 /**
  * Parses a number option without a yargs type, which yargs passes as a number, as text that is no
- * number, as true when the value is missing, or as a list when the option is repeated.
+ * number, or as true when the value is missing. The command line rejects repeated options.
  */
 function parseNumberArg(option: string, value: unknown): number {
-  if (Array.isArray(value)) {
-    throw new UserError(`evaluate: --${option} is given ${value.length} times, expected once`);
-  }
   if (typeof value === 'number') return value;
 
   const text = String(value).trim();
