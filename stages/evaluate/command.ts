@@ -16,9 +16,9 @@ import { DATASET_OPTION, STORE_OPTION } from '../../lib/cli/options';
 export const MAX_SAMPLES = 1_000_000;
 
 /**
- * Upper bound of --seed, the largest int32. Batch b draws its latent vectors with the seed
- * seed * 100003 + b, which stays an exact integer (below 2^53) up to this seed, so no two
- * batches of a run share their latent vectors.
+ * Upper bound of --seed, the largest int32. Chunk c of 1000 latent vectors is drawn with the
+ * seed seed * 100003 + c, which stays an exact integer (below 2^53) up to this seed, so no two
+ * chunks of a run share their latent vectors.
  */
 export const MAX_SEED = 2_147_483_647;
 

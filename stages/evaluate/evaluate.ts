@@ -12,11 +12,12 @@ import {
   classifyBatch,
   disposeClassifier,
 } from '../../lib/models/classifier';
+import { argmaxRows } from '../../lib/metrics/scores';
 import { GeneratorMeta, generateImages } from '../../lib/models/generator';
 import { loadGenerator } from '../../lib/models/generator-store';
 import { tfjsSeed } from '../../lib/random';
 import { ArtifactStore, joinKey } from '../../lib/storage/store';
-import { obtainClassifier } from './classifier-cache';
+import { CachedClassifier, obtainClassifier } from './classifier-cache';
 import { EvaluateTimings, EvaluationMetrics, GeneratedSamples, scoreGenerated } from './score';
 
 export type { EvaluateTimings, EvaluationMetrics } from './score';
@@ -95,6 +96,13 @@ export async function evaluateGenerator(
       const real = classifySplit(classifier.extractor, test, realCount, options.batchSize);
       const trainReal = classifySplit(classifier.extractor, train, train.count, options.batchSize);
       timings.features += (performance.now() - started) / 1000;
+      if (realCount === test.count) checkRecordedAccuracy(real, test, classifier);
+      if (realCount < options.samples) {
+        logger.warn('the floor uses fewer real images than --samples: the test split is smaller', {
+          floor_samples: realCount,
+          samples: options.samples,
+        });
+      }
 
       const metrics = scoreGenerated(
         generated,
@@ -107,6 +115,8 @@ export async function evaluateGenerator(
       );
       const complete: EvaluationMetrics = {
         ...metrics,
+        seed: options.seed,
+        floorSamples: realCount,
         classifier: { key: classifier.key, testAccuracy: classifier.record.testAccuracy },
         datasetHash: manifest.hash,
         createdAt: new Date().toISOString(),
@@ -185,14 +195,14 @@ function generateAndClassify(
   const requested = meta.conditional
     ? Uint8Array.from({ length: count }, (_, i) => i % NUM_CLASSES)
     : null;
+  const latents = drawLatentVectors(count, meta.latentSize, options.seed);
   const progress = startProgress(logger, { total: count, unit: 'image' });
 
-  for (let start = 0, batchIndex = 0; start < count; start += options.batchSize, batchIndex++) {
+  for (let start = 0; start < count; start += options.batchSize) {
     const size = Math.min(options.batchSize, count - start);
     const batch = tf.tidy(() => {
-      // One seed per batch keeps the samples reproducible for a given seed and batch size.
-      const seed = tfjsSeed(options.seed * 100003 + batchIndex);
-      const latent = tf.randomNormal([size, meta.latentSize], 0, 1, 'float32', seed) as tf.Tensor2D;
+      const rows = latents.subarray(start * meta.latentSize, (start + size) * meta.latentSize);
+      const latent = tf.tensor2d(rows, [size, meta.latentSize]);
       const labels = requested ? Array.from(requested.subarray(start, start + size)) : undefined;
       const started = performance.now();
       const images = generateImages(generator, meta, latent, labels);
@@ -210,6 +220,48 @@ function generateAndClassify(
   }
   progress.stop();
   return { count, features, probabilities, requested };
+}
+
+/**
+ * Compares the classifier's accuracy on the whole test split, read from the floor's features
+ * pass, with the accuracy in its record. A gap means its stored weights changed after
+ * training, which would make every FID-proxy from it meaningless.
+ */
+function checkRecordedAccuracy(real: Classification, test: Split, classifier: CachedClassifier): void {
+  const predicted = argmaxRows(real.probabilities, real.count);
+  let correct = 0;
+  for (let index = 0; index < real.count; index++) {
+    if (predicted[index] === test.labels[index]) correct += 1;
+  }
+  const accuracy = correct / real.count;
+  // Batch sizes change the order of float sums, which may flip a few borderline predictions.
+  if (Math.abs(accuracy - classifier.record.testAccuracy) > 0.005) {
+    throw new UserError(
+      `evaluate: the classifier at '${classifier.key}' scores ${(accuracy * 100).toFixed(1)}% on ` +
+        `the test split, but its record gives ${(classifier.record.testAccuracy * 100).toFixed(1)}%: ` +
+        `its stored weights changed. Delete '${classifier.key}/' to train it again.`,
+    );
+  }
+}
+
+/** Rows of latent vectors drawn with one seed each, whatever the batch size. */
+const LATENT_CHUNK = 1000;
+
+/**
+ * Draws `count` latent vectors from the standard normal distribution, `LATENT_CHUNK` rows per
+ * seed (seed * 100003 + chunk index), so that the samples depend on the seed alone and not on
+ * --batch-size. Returns count x latentSize values, row-major.
+ */
+export function drawLatentVectors(count: number, latentSize: number, seed: number): Float32Array {
+  const latents = new Float32Array(count * latentSize);
+  for (let chunk = 0; chunk * LATENT_CHUNK < count; chunk++) {
+    const rows = Math.min(LATENT_CHUNK, count - chunk * LATENT_CHUNK);
+    const values = tf.tidy(() =>
+      tf.randomNormal([rows, latentSize], 0, 1, 'float32', tfjsSeed(seed * 100003 + chunk)).dataSync(),
+    );
+    latents.set(values, chunk * LATENT_CHUNK * latentSize);
+  }
+  return latents;
 }
 
 function classifySplit(

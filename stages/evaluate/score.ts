@@ -27,6 +27,10 @@ export interface EvaluationMetrics {
   /** FID-proxy per requested class against the test images of that class; null if unconditional. */
   perClassFid: number[] | null;
   samples: number;
+  /** Seed of the latent vectors; with the generator and `samples` it fixes the samples. */
+  seed: number;
+  /** Real images per side of the floor: `samples`, or the test split size when smaller. */
+  floorSamples: number;
   classifier: { key: string; testAccuracy: number };
   gate: { maxFid: number | null; passed: boolean };
   datasetHash: string;
@@ -51,7 +55,10 @@ export interface GeneratedSamples extends Classification {
 }
 
 /** Metrics computed from features alone; evaluateGenerator adds the classifier and data set. */
-export type FeatureMetrics = Omit<EvaluationMetrics, 'classifier' | 'datasetHash' | 'createdAt'>;
+export type FeatureMetrics = Omit<
+  EvaluationMetrics,
+  'seed' | 'floorSamples' | 'classifier' | 'datasetHash' | 'createdAt'
+>;
 
 /**
  * Computes the FID-proxy, its floor, the IS-style score, coverage and, for a conditional
