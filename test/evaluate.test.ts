@@ -143,6 +143,68 @@ describe('evaluate stage', function () {
     assert.deepEqual(first.metrics.classHistogram, second.metrics.classHistogram);
   });
 
+  it('draws the same samples at any batch size', async () => {
+    const run = (batchSize: number, out: string) =>
+      evaluateGenerator(fixture.store, options('runs/real-images', { batchSize, samples: 300, out }), logger);
+    const large = await run(300, 'evaluations/batch-300');
+    const small = await run(70, 'evaluations/batch-70');
+
+    assert.deepEqual(small.metrics.classHistogram, large.metrics.classHistogram);
+    assert.ok(Math.abs(small.metrics.fid - large.metrics.fid) < 1e-6 * large.metrics.fid);
+    assert.equal(small.metrics.seed, 1);
+  });
+
+  it('rejects a classifier whose weights no longer match its record', async () => {
+    const manifest = await readManifest(fixture.store, fixture.dataset);
+    const key = `classifiers/${manifest.hash}/${settingsHash(TINY_CLASSIFIER)}/classifier.json`;
+    const original = await fixture.store.get(key);
+    const record = JSON.parse(original.toString());
+    const wholeTestSplit = options('runs/real-images', { samples: 1000, out: 'evaluations/whole' });
+    const intact = await evaluateGenerator(fixture.store, wholeTestSplit, logger);
+    assert.equal(intact.metrics.floorSamples, 1000);
+
+    await fixture.store.put(key, JSON.stringify({ ...record, testAccuracy: record.testAccuracy - 0.1 }));
+    try {
+      await assert.rejects(
+        evaluateGenerator(fixture.store, wholeTestSplit, logger),
+        (error: Error) =>
+          error instanceof UserError && /its stored weights changed\. Delete 'classifiers\//.test(error.message),
+      );
+    } finally {
+      await fixture.store.put(key, original);
+    }
+  });
+
+  it('rejects a damaged classifier record', async () => {
+    const manifest = await readManifest(fixture.store, fixture.dataset);
+    const key = `classifiers/${manifest.hash}/${settingsHash(TINY_CLASSIFIER)}/classifier.json`;
+    const original = await fixture.store.get(key);
+    const record = JSON.parse(original.toString());
+    const cases: [object, RegExp][] = [
+      [{ testAccuracy: 7 }, /has testAccuracy 7, expected a number from 0 to 1/],
+      [{ testAccuracy: null }, /has testAccuracy null, expected a number from 0 to 1/],
+      [{ featureSize: 64 }, /describes feature layer 'features' of 64 units, expected 'features' of 128/],
+      [{ datasetHash: 'f'.repeat(64) }, /belongs to data set ffffffffffffffff, not to this one/],
+    ];
+    try {
+      for (const [change, message] of cases) {
+        await fixture.store.put(key, JSON.stringify({ ...record, ...change }));
+        await assert.rejects(
+          obtainClassifier(fixture.store, {
+            datasetPrefix: fixture.dataset,
+            manifest,
+            config: TINY_CLASSIFIER,
+            logger,
+          }),
+          (error: Error) => error instanceof UserError && message.test(error.message),
+          JSON.stringify(change),
+        );
+      }
+    } finally {
+      await fixture.store.put(key, original);
+    }
+  });
+
   it('gate passes a stand-in generator that returns real training images', async () => {
     const result = await evaluateGenerator(
       fixture.store,

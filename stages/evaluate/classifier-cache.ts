@@ -160,10 +160,24 @@ async function readRecord(store: ArtifactStore, key: string): Promise<Classifier
   } catch {
     throw new UserError(`${store.url}: ${recordKey} is not valid JSON; delete '${key}/' to retrain`);
   }
-  if (record.format !== CLASSIFIER_FORMAT || typeof record.testAccuracy !== 'number') {
-    throw new UserError(
-      `${store.url}: ${recordKey} has format '${record.format}', expected '${CLASSIFIER_FORMAT}'`,
+  const invalid = (problem: string) =>
+    new UserError(`${store.url}: ${recordKey} ${problem}; delete '${key}/' to retrain`);
+  if (record === null || typeof record !== 'object') throw invalid('is not a JSON object');
+  if (record.format !== CLASSIFIER_FORMAT) {
+    throw invalid(`has format '${record.format}', expected '${CLASSIFIER_FORMAT}'`);
+  }
+  const accuracy = record.testAccuracy;
+  if (typeof accuracy !== 'number' || !(accuracy >= 0 && accuracy <= 1)) {
+    throw invalid(`has testAccuracy ${JSON.stringify(accuracy)}, expected a number from 0 to 1`);
+  }
+  if (record.featureLayer !== FEATURE_LAYER || record.featureSize !== FEATURE_SIZE) {
+    throw invalid(
+      `describes feature layer '${record.featureLayer}' of ${record.featureSize} units, ` +
+        `expected '${FEATURE_LAYER}' of ${FEATURE_SIZE}`,
     );
+  }
+  if (!key.split('/').includes(record.datasetHash)) {
+    throw invalid(`belongs to data set ${String(record.datasetHash).slice(0, 16)}, not to this one`);
   }
   return record;
 }
