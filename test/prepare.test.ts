@@ -4,12 +4,13 @@ import * as os from 'os';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 
-import { readManifest, loadSplit } from '../lib/dataset/prepared';
+import { DatasetManifest, readManifest, loadSplit } from '../lib/dataset/prepared';
 import { UserError } from '../lib/errors';
 import { readSourceFolder } from '../lib/dataset/source';
 import { createLogger, setLogOutput } from '../lib/log/logger';
 import { FileStore } from '../lib/storage/file-store';
 import { prepareDataset } from '../stages/prepare/prepare';
+import { sha256 } from './support/byte-streams';
 import { runCli } from './support/cli';
 import { cutSample, preparedSample } from './support/fashion-sample';
 
@@ -17,6 +18,16 @@ const logger = createLogger('test');
 
 async function prepareFrom(folder: string, store: FileStore, out = 'datasets/x') {
   return prepareDataset(await readSourceFolder(folder), store, { out, sourceDescription: folder }, logger);
+}
+
+/** Returns a copy of the manifest as prepare wrote it before it recorded object digests. */
+function withoutDigests(manifest: DatasetManifest): DatasetManifest {
+  const copy = structuredClone(manifest);
+  for (const entry of Object.values(copy.splits)) {
+    delete entry.imagesSha256;
+    delete entry.labelsSha256;
+  }
+  return copy;
 }
 
 async function expectUserError(promise: Promise<unknown>, pattern: RegExp): Promise<void> {
@@ -78,9 +89,10 @@ describe('prepare stage', () => {
     assert.match(warnings[0], /--limit-test is above the split size, so all samples are kept.*limit=500 samples=100/);
   });
 
-  it('rejects split objects changed after prepare', async () => {
+  it('rejects changed objects without digests', async () => {
     await prepareFrom(source, store);
-    const manifest = await readManifest(store, 'datasets/x');
+    const manifest = withoutDigests(await readManifest(store, 'datasets/x'));
+    await store.put('datasets/x/dataset.json', JSON.stringify(manifest));
     const imagesKey = `datasets/x/${manifest.splits.test.images}`;
     await store.put(imagesKey, Buffer.alloc(100 * 784));
     await assert.rejects(loadSplit(store, 'datasets/x', 'test'), (error: Error) => {
@@ -114,6 +126,44 @@ describe('prepare stage', () => {
     assert.equal(first.unchanged, false);
     assert.equal(second.unchanged, true);
     assert.equal(second.manifest.createdAt, first.manifest.createdAt);
+  });
+
+  it('records object digests in the manifest', async () => {
+    await prepareFrom(source, store);
+    const manifest = await readManifest(store, 'datasets/x');
+    for (const split of ['train', 'test'] as const) {
+      const entry = manifest.splits[split];
+      const images = await store.get(`datasets/x/${entry.images}`);
+      const labels = await store.get(`datasets/x/${entry.labels}`);
+      assert.equal(entry.imagesSha256, sha256(images), `${split} images`);
+      assert.equal(entry.labelsSha256, sha256(labels), `${split} labels`);
+    }
+  });
+
+  it('adds digests on a rerun over a manifest without them', async () => {
+    const first = await prepareFrom(source, store);
+    await store.put('datasets/x/dataset.json', JSON.stringify(withoutDigests(first.manifest)));
+
+    const second = await prepareFrom(source, store);
+
+    assert.equal(second.unchanged, false);
+    const stored = await readManifest(store, 'datasets/x');
+    assert.equal(stored.splits.train.imagesSha256, first.manifest.splits.train.imagesSha256);
+    assert.equal(stored.splits.test.labelsSha256, first.manifest.splits.test.labelsSha256);
+  });
+
+  it('rewrites objects changed after prepare on a rerun', async () => {
+    const first = await prepareFrom(source, store);
+    const imagesKey = `datasets/x/${first.manifest.splits.test.images}`;
+    const images = await store.get(imagesKey);
+    images[500] ^= 1;
+    await store.put(imagesKey, images);
+    await assert.rejects(loadSplit(store, 'datasets/x', 'test'), /changed after prepare/);
+
+    const second = await prepareFrom(source, store);
+
+    assert.equal(second.unchanged, false);
+    assert.equal((await loadSplit(store, 'datasets/x', 'test')).count, 100);
   });
 
   it('rejects a label file passed as images', async () => {
@@ -225,6 +275,8 @@ describe('prepared data set', () => {
   let manifestBody: Buffer;
   let labelsKey: string;
   let labelsBody: Buffer;
+  let imagesKey: string;
+  let imagesBody: Buffer;
 
   before(async () => {
     ({ store, dataset, root } = await preparedSample(100, 100));
@@ -232,11 +284,14 @@ describe('prepared data set', () => {
     manifestBody = await store.get(manifestKey);
     labelsKey = `${dataset}/${JSON.parse(manifestBody.toString('utf8')).splits.test.labels}`;
     labelsBody = await store.get(labelsKey);
+    imagesKey = `${dataset}/${JSON.parse(manifestBody.toString('utf8')).splits.test.images}`;
+    imagesBody = await store.get(imagesKey);
   });
 
   beforeEach(async () => {
     await store.put(manifestKey, manifestBody);
     await store.put(labelsKey, labelsBody);
+    await store.put(imagesKey, imagesBody);
     manifest = JSON.parse(manifestBody.toString('utf8'));
   });
 
@@ -313,7 +368,8 @@ describe('prepared data set', () => {
     }
   });
 
-  it('rejects stored labels above 9', async () => {
+  it('rejects labels above 9 without digests', async () => {
+    await store.put(manifestKey, JSON.stringify(withoutDigests(manifest as DatasetManifest)));
     for (const [index, label] of [[42, 200], [99, 255], [0, 10]]) {
       const labels = Buffer.from(labelsBody);
       labels[index] = label;
@@ -330,4 +386,99 @@ describe('prepared data set', () => {
       });
     }
   });
+  /** Returns the message of the UserError that loading the test split throws. */
+  async function loadError(options: { limit?: number } = {}): Promise<string> {
+    try {
+      await loadSplit(store, dataset, 'test', options);
+    } catch (error) {
+      assert.equal((error as Error).name, 'UserError', (error as Error).stack);
+      return (error as Error).message;
+    }
+    assert.fail('the split was loaded');
+  }
+
+  it('rejects one changed image byte', async () => {
+    const images = Buffer.from(imagesBody);
+    images[1234] = images[1234] === 255 ? 254 : images[1234] + 1;
+    await store.put(imagesKey, images);
+
+    assert.equal(
+      await loadError(),
+      `${store.url}: '${imagesKey}' has SHA-256 ${sha256(images)}, expected ` +
+        `${manifest.splits.test.imagesSha256} from dataset.json: the object changed after ` +
+        'prepare. Prepare the data set again.',
+    );
+  });
+
+  it('rejects two swapped labels', async () => {
+    const labels = Buffer.from(labelsBody);
+    const other = labels.findIndex((label) => label !== labels[0]);
+    [labels[0], labels[other]] = [labels[other], labels[0]];
+    await store.put(labelsKey, labels);
+
+    const message = await loadError({ limit: 10 });
+
+    const where = `${escapeRegExp(store.url)}: '${escapeRegExp(labelsKey)}'`;
+    assert.match(message, new RegExp(`^${where} has SHA-256 `));
+    assert.match(message, /the object changed after prepare\. Prepare the data set again\.$/);
+  });
+
+  it('rejects a test entry keyed to train objects', async () => {
+    manifest.splits.test.images = manifest.splits.train.images;
+    manifest.splits.test.labels = manifest.splits.train.labels;
+    await store.put(manifestKey, JSON.stringify(manifest));
+
+    assert.equal(
+      await loadError({ limit: 10 }),
+      `${store.url}: '${manifestKey}': splits.test.images is '${manifest.splits.train.images}', ` +
+        'the same object as splits.train.images. Prepare the data set again.',
+    );
+  });
+
+  it('rejects a test entry naming a copy of train images', async () => {
+    const copyKey = `${dataset}/copied-train-images.u8`;
+    await store.put(copyKey, await store.get(`${dataset}/${manifest.splits.train.images}`));
+    manifest.splits.test.images = 'copied-train-images.u8';
+    await store.put(manifestKey, JSON.stringify(manifest));
+
+    const message = await loadError({ limit: 10 });
+
+    const where = `${escapeRegExp(store.url)}: '${escapeRegExp(copyKey)}'`;
+    assert.match(message, new RegExp(`^${where} has SHA-256 [0-9a-f]{64}, expected `));
+    assert.match(message, /the object changed after prepare/);
+  });
+
+  it('rejects a test entry copied from train', async () => {
+    manifest.splits.test = structuredClone(manifest.splits.train);
+
+    assert.equal(
+      await manifestError(manifest),
+      `${store.url}: '${manifestKey}': splits.test.images is '${manifest.splits.train.images}', ` +
+        'the same object as splits.train.images. Prepare the data set again.',
+    );
+  });
+
+  it('loads a manifest without digests', async () => {
+    await store.put(manifestKey, JSON.stringify(withoutDigests(manifest as DatasetManifest)));
+
+    const split = await loadSplit(store, dataset, 'test');
+
+    assert.equal(split.count, 100);
+    assert.deepEqual(Buffer.from(split.labels), labelsBody);
+  });
+
+  it('rejects a malformed object digest', async () => {
+    manifest.splits.train.labelsSha256 = 'abc';
+
+    assert.equal(
+      await manifestError(manifest),
+      `${store.url}: '${manifestKey}': splits.train.labelsSha256 is 'abc', expected the ` +
+        'SHA-256 of the object in 64 hexadecimal digits. Prepare the data set again.',
+    );
+  });
 });
+
+/** Escapes a literal string for use inside a regular expression. */
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

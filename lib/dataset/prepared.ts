@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { createHash } from 'crypto';
 
 import {
   CLASS_NAMES,
@@ -26,6 +27,10 @@ export interface SplitManifest {
   classHistogram: number[];
   /** Mean pixel value on the 0-255 scale. */
   pixelMean: number;
+  /** SHA-256 of the images object in 64 hex digits, absent from manifests of older versions. */
+  imagesSha256?: string;
+  /** SHA-256 of the labels object in 64 hex digits, absent from manifests of older versions. */
+  labelsSha256?: string;
 }
 
 /** The `dataset.json` manifest that the prepare stage writes last, after the objects it names. */
@@ -51,7 +56,7 @@ export interface Split {
 /**
  * Reads and checks `PREFIX/dataset.json`. A missing or malformed manifest is a `UserError`. Only
  * the fields that later stages read are checked: format, hash, imageShape and each split's
- * count, images and labels.
+ * count, images, labels and digests, and that no two splits share an object key.
  */
 export async function readManifest(store: ArtifactStore, prefix: string): Promise<DatasetManifest> {
   const key = joinKey(prefix, MANIFEST_NAME);
@@ -94,7 +99,7 @@ function checkManifest(manifest: unknown, where: string): asserts manifest is Da
     throw new UserError(`${where} has format '${format}', expected '${DATASET_FORMAT}'`);
   }
   // The evaluate stage stores its classifier under a key made of the hash, so only hex passes.
-  if (typeof hash !== 'string' || !/^[0-9a-f]{64}$/.test(hash)) {
+  if (typeof hash !== 'string' || !SHA256_HEX.test(hash)) {
     throw invalid('hash', hash, 'the SHA-256 of the data set in 64 hexadecimal digits');
   }
   if (!Array.isArray(imageShape) || imageShape.join('x') !== IMAGE_SHAPE.join('x')) {
@@ -102,25 +107,50 @@ function checkManifest(manifest: unknown, where: string): asserts manifest is Da
   }
   if (!isObject(splits)) throw invalid('splits', splits, 'an object with train and test');
 
+  // Field names by object key, because an entry edited to name the other split's objects passes
+  // every check of its own fields, digests included.
+  const fieldsByKey = new Map<string, string>();
   for (const split of ['train', 'test'] as const) {
     const entry = (splits as Record<string, unknown>)[split];
     if (!isObject(entry)) throw invalid(`splits.${split}`, entry, 'an object');
-    const { count, images, labels } = entry as Record<string, unknown>;
+    const { count, images, labels, imagesSha256, labelsSha256 } = entry as Record<string, unknown>;
     if (!Number.isInteger(count) || (count as number) < 1) {
       throw invalid(`splits.${split}.count`, count, 'an integer of at least 1');
     }
     for (const [field, value] of [['images', images], ['labels', labels]] as const) {
+      const name = `splits.${split}.${field}`;
       if (typeof value !== 'string' || value === '') {
-        throw invalid(`splits.${split}.${field}`, value, 'a key relative to the data set prefix');
+        throw invalid(name, value, 'a key relative to the data set prefix');
+      }
+      const other = fieldsByKey.get(value);
+      if (other !== undefined) {
+        throw new UserError(
+          `${where}: ${name} is '${value}', the same object as ${other}. ` +
+            'Prepare the data set again.',
+        );
+      }
+      fieldsByKey.set(value, name);
+    }
+    for (const [field, value] of [['imagesSha256', imagesSha256], ['labelsSha256', labelsSha256]]) {
+      if (value !== undefined && (typeof value !== 'string' || !SHA256_HEX.test(value))) {
+        const expected = 'the SHA-256 of the object in 64 hexadecimal digits';
+        throw invalid(`splits.${split}.${field}`, value, expected);
       }
     }
   }
 }
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Computes the SHA-256 of an object body as 64 lowercase hex digits, as the manifest stores it. */
+export function objectSha256(body: Uint8Array): string {
+  return createHash('sha256').update(body).digest('hex');
+}
+
 /**
  * Loads one split of a prepared data set. With `limit`, only the first `limit` samples are kept
- * (the prepared splits are in a fixed shuffled order, so a prefix is a fair sample). A kept label
- * outside 0-9 is a `UserError`.
+ * (the prepared splits are in a fixed shuffled order, so a prefix is a fair sample). An object
+ * whose SHA-256 differs from the manifest, or a kept label outside 0-9, is a `UserError`.
  */
 export async function loadSplit(
   store: ArtifactStore,
@@ -130,11 +160,11 @@ export async function loadSplit(
 ): Promise<Split> {
   const manifest = options.manifest ?? (await readManifest(store, prefix));
   const entry = manifest.splits[split];
+  const imagesKey = joinKey(prefix, entry.images);
   const labelsKey = joinKey(prefix, entry.labels);
-  const [images, labels] = await Promise.all([
-    store.get(joinKey(prefix, entry.images)),
-    store.get(labelsKey),
-  ]);
+  const [images, labels] = await Promise.all([store.get(imagesKey), store.get(labelsKey)]);
+  checkDigest(store, imagesKey, images, entry.imagesSha256);
+  checkDigest(store, labelsKey, labels, entry.labelsSha256);
   if (images.length !== entry.count * IMAGE_PIXELS || labels.length !== entry.count) {
     throw new UserError(
       `${store.url}: prepared ${split} split at '${prefix}' has ${images.length} image bytes and ` +
@@ -161,6 +191,20 @@ export async function loadSplit(
     checkSummary(result, entry, `${store.url}: prepared ${split} split at '${prefix}'`);
   }
   return result;
+}
+
+/** Compares an object body with the SHA-256 that prepare recorded for it in the manifest. */
+function checkDigest(store: ArtifactStore, key: string, body: Buffer, expected?: string): void {
+  // Manifests written before prepare recorded digests have none. For those, only the size,
+  // label and summary checks in loadSplit remain.
+  if (expected === undefined) return;
+  const actual = objectSha256(body);
+  if (actual !== expected) {
+    throw new UserError(
+      `${store.url}: '${key}' has SHA-256 ${actual}, expected ${expected} from dataset.json: ` +
+        'the object changed after prepare. Prepare the data set again.',
+    );
+  }
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   MANIFEST_NAME,
   SplitManifest,
   classHistogram,
+  objectSha256,
   readManifest,
 } from '../../lib/dataset/prepared';
 import { IdxImages, IdxLabels, parseIdxImages, parseIdxLabels } from '../../lib/dataset/idx';
@@ -28,7 +29,10 @@ export interface PrepareOptions {
 
 export interface PrepareResult {
   manifest: DatasetManifest;
-  /** True when the store already held this exact data set and nothing was written. */
+  /**
+   * True when the store already held this exact data set, with digests in its manifest that match
+   * the stored objects, and nothing was written.
+   */
   unchanged: boolean;
 }
 
@@ -66,12 +70,6 @@ export async function prepareDataset(
   }
 
   const hash = contentHash(splits);
-  const existing = await readExistingManifest(store, options.out);
-  if (existing?.hash === hash && (await objectsExist(store, options.out, existing))) {
-    logger.info('data set already prepared; nothing to do', { out: options.out, hash: hash.slice(0, 16) });
-    return { manifest: existing, unchanged: true };
-  }
-
   const folder = hash.slice(0, 16);
   const manifest: DatasetManifest = {
     format: DATASET_FORMAT,
@@ -85,6 +83,17 @@ export async function prepareDataset(
       test: describeSplit(splits.test, folder, 'test'),
     },
   };
+
+  const existing = await readExistingManifest(store, options.out);
+  if (existing?.hash === hash) {
+    const mismatch = await findStoredMismatch(store, options.out, existing, manifest);
+    if (mismatch === undefined) {
+      logger.info('data set already prepared; nothing to do', { out: options.out, hash: hash.slice(0, 16) });
+      return { manifest: existing, unchanged: true };
+    }
+    logger.info('writing the data set again', { out: options.out, reason: mismatch });
+  }
+
   for (const split of ['train', 'test'] as const) {
     const entry = manifest.splits[split];
     await store.put(joinKey(options.out, entry.images), Buffer.from(splits[split].images));
@@ -140,6 +149,8 @@ function describeSplit(split: ParsedSplit, folder: string, name: string): SplitM
     labels: `${folder}/${name}-labels.u8`,
     classHistogram: classHistogram(split.labels),
     pixelMean: Number((sum / split.images.length).toFixed(2)),
+    imagesSha256: objectSha256(split.images),
+    labelsSha256: objectSha256(split.labels),
   };
 }
 
@@ -167,11 +178,37 @@ async function readExistingManifest(store: ArtifactStore, out: string): Promise<
   }
 }
 
-async function objectsExist(store: ArtifactStore, out: string, manifest: DatasetManifest): Promise<boolean> {
-  const keys = (['train', 'test'] as const).flatMap((split) => [
-    manifest.splits[split].images,
-    manifest.splits[split].labels,
-  ]);
-  const present = await Promise.all(keys.map((key) => store.exists(joinKey(out, key))));
-  return present.every(Boolean);
+/**
+ * Compares the objects that the existing manifest names with the digests of the new input and
+ * returns why they differ, or undefined when every object is stored intact. A manifest without
+ * digests counts as different, so that a rerun records them.
+ */
+async function findStoredMismatch(
+  store: ArtifactStore,
+  out: string,
+  existing: DatasetManifest,
+  prepared: DatasetManifest,
+): Promise<string | undefined> {
+  for (const split of ['train', 'test'] as const) {
+    for (const role of ['images', 'labels'] as const) {
+      const digestField = role === 'images' ? 'imagesSha256' : 'labelsSha256';
+      const expected = prepared.splits[split][digestField];
+      const recorded = existing.splits[split][digestField];
+      if (recorded === undefined) return `${MANIFEST_NAME} has no SHA-256 digests`;
+      if (recorded !== expected) return `${MANIFEST_NAME} has another SHA-256 for ${split} ${role}`;
+
+      // Reading the objects back lets a rerun repair objects that changed after prepare, which
+      // is what loadSplit's error tells the user to do.
+      const key = joinKey(out, existing.splits[split][role]);
+      let body: Buffer;
+      try {
+        body = await store.get(key);
+      } catch (error) {
+        if (error instanceof StoreError && error.code === 'not-found') return `${key} not found`;
+        throw error;
+      }
+      if (objectSha256(body) !== expected) return `${key} changed after prepare`;
+    }
+  }
+  return undefined;
 }
