@@ -144,21 +144,38 @@ export class FileStore implements ArtifactStore {
   }
 
   private translate(error: unknown, key: string): Error {
-    if (error instanceof StoreError) return error;
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return new StoreError('not-found', `${this.url}: '${key}' not found`);
-    if (code === 'EACCES' || code === 'EPERM') {
-      return new StoreError('access-denied', `${this.url}: permission denied on '${key}'`);
-    }
-    if (code === 'ENOTDIR' && isFile(this.root)) {
-      return new StoreError('failed', `${this.url}: is a file, expected a folder`);
-    }
-    if (code === 'EISDIR' || code === 'ENOTDIR') {
-      return new StoreError('failed', `${this.url}: '${key}' collides with a folder of the same name`);
-    }
-    const message = error instanceof Error ? error.message : String(error);
-    return new StoreError('failed', `${this.url}: writing or reading '${key}' failed: ${message}`);
+    return translateFileError(error, this.url, this.root, key);
   }
+}
+
+/**
+ * Converts a filesystem error on the object `key` of the file store at `url` (folder `root`) into
+ * a `StoreError` whose message names the store, the key and the problem. A `StoreError` passes
+ * through unchanged.
+ */
+export function translateFileError(error: unknown, url: string, root: string, key: string): Error {
+  if (error instanceof StoreError) return error;
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new StoreError('not-found', `${url}: '${key}' not found`);
+  if (code === 'EACCES' || code === 'EPERM') {
+    return new StoreError('access-denied', `${url}: permission denied on '${key}'`);
+  }
+  // Only calls that change the file system fail with EROFS, and no change of file mode helps.
+  if (code === 'EROFS') {
+    return new StoreError(
+      'access-denied',
+      `${url}: read-only file system, cannot write '${key}'. ` +
+        'Choose a store folder on a writable file system.',
+    );
+  }
+  if (code === 'ENOTDIR' && isFile(root)) {
+    return new StoreError('failed', `${url}: is a file, expected a folder`);
+  }
+  if (code === 'EISDIR' || code === 'ENOTDIR') {
+    return new StoreError('failed', `${url}: '${key}' collides with a folder of the same name`);
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  return new StoreError('failed', `${url}: writing or reading '${key}' failed: ${message}`);
 }
 
 function isFile(file: string): boolean {
