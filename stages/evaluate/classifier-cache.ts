@@ -133,7 +133,10 @@ export async function obtainClassifier(
 
     const fields = { key, test_accuracy: testAccuracy, train_s: Number(trainSeconds.toFixed(1)) };
     if (testAccuracy < (options.warnBelowAccuracy ?? 0)) {
-      options.logger.warn('classifier accuracy is below the target', fields);
+      options.logger.warn('classifier accuracy is below the target', {
+        ...fields,
+        target: options.warnBelowAccuracy,
+      });
     } else {
       options.logger.info('classifier trained and stored', fields);
     }
