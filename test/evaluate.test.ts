@@ -14,6 +14,7 @@ import {
   EvaluationMetrics,
   enforceGate,
   evaluateGenerator,
+  formatAbove,
 } from '../stages/evaluate/evaluate';
 import { formatReport } from '../stages/evaluate/report';
 import {
@@ -203,6 +204,12 @@ describe('evaluate stage', function () {
     } finally {
       await fixture.store.put(key, original);
     }
+  });
+
+  it('prints a failed gate value above its limit', () => {
+    assert.equal(formatAbove(469.23, 10), '469.2');
+    assert.equal(formatAbove(213.354, 213.35), '213.354');
+    assert.equal(formatAbove(10.04, 10), '10.04');
   });
 
   it('gate passes a stand-in generator that returns real training images', async () => {

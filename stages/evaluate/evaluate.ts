@@ -145,9 +145,23 @@ export async function evaluateGenerator(
 export function enforceGate(metrics: EvaluationMetrics): void {
   if (metrics.gate.passed || metrics.gate.maxFid === null) return;
   throw new UserError(
-    `evaluate: FID-proxy ${metrics.fid.toFixed(1)} is above --max-fid ${metrics.gate.maxFid}: ` +
-      'the generator is not good enough to publish',
+    `evaluate: FID-proxy ${formatAbove(metrics.fid, metrics.gate.maxFid)} is above --max-fid ` +
+      `${metrics.gate.maxFid}: the generator is not good enough to publish`,
   );
+}
+
+/**
+ * Formats a value above `limit` with at least one decimal and at least as many as the limit
+ * has, adding more (up to six) until the text is above the limit: 213.354 against 213.35
+ * prints 213.354, neither 213.4 nor 213.35.
+ */
+export function formatAbove(value: number, limit: number): string {
+  const limitDecimals = String(limit).split('.')[1]?.length ?? 0;
+  for (let decimals = Math.max(1, limitDecimals); decimals < 6; decimals++) {
+    const text = value.toFixed(decimals);
+    if (Number(text) > limit) return text;
+  }
+  return value.toFixed(6);
 }
 
 /** Throws a `UserError` naming the option when a sample count, batch size or gate is invalid. */

@@ -1,6 +1,6 @@
 import { CLASS_NAMES } from '../../lib/constants';
 import { COVERAGE_FRACTION } from '../../lib/metrics/scores';
-import { EvaluationMetrics } from './evaluate';
+import { EvaluationMetrics, formatAbove } from './evaluate';
 
 /**
  * Formats the metrics as a plain-text table for standard output: the summary rows, then one row
@@ -46,5 +46,8 @@ export function formatReport(metrics: EvaluationMetrics): string {
 function gateText(metrics: EvaluationMetrics): string {
   if (metrics.gate.maxFid === null) return 'none (no --max-fid)';
   const verdict = metrics.gate.passed ? 'passed' : 'FAILED';
-  return `${verdict} (FID-proxy ${metrics.fid.toFixed(2)}, max ${metrics.gate.maxFid})`;
+  const fid = metrics.gate.passed
+    ? metrics.fid.toFixed(2)
+    : formatAbove(metrics.fid, metrics.gate.maxFid);
+  return `${verdict} (FID-proxy ${fid}, max ${metrics.gate.maxFid})`;
 }
