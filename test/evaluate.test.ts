@@ -289,6 +289,33 @@ describe('evaluate stage', function () {
     );
   });
 
+  it('rejects generator metadata it cannot use', async () => {
+    const metaKey = 'runs/untrained/model/generator-meta.json';
+    const original = await fixture.store.get(metaKey);
+    const meta = JSON.parse(original.toString());
+    const cases: [unknown, string][] = [
+      [{}, 'latentSize is undefined, expected a positive integer'],
+      [{ ...meta, latentSize: '100' }, 'latentSize is "100", expected a positive integer'],
+      [{ ...meta, numClasses: 5 }, 'numClasses is 5, expected 10'],
+      [{ ...meta, imageShape: [32, 32, 1] }, 'imageShape is [32,32,1], expected [28,28,1]'],
+      [{ ...meta, pixelRange: [0, 1] }, 'pixelRange is [0,1], expected [-1,1]'],
+    ];
+    try {
+      for (const [changed, problem] of cases) {
+        await fixture.store.put(metaKey, JSON.stringify(changed));
+        await assert.rejects(
+          evaluateGenerator(fixture.store, options('runs/untrained'), logger),
+          (error: Error) =>
+            error instanceof UserError &&
+            error.message === `evaluate: ${fixture.store.url}: ${metaKey}: ${problem}`,
+          problem,
+        );
+      }
+    } finally {
+      await fixture.store.put(metaKey, original);
+    }
+  });
+
   it('rejects a generator with the wrong output shape', async () => {
     const latent = tf.input({ shape: [DEFAULT_GENERATOR_CONFIG.latentSize] });
     const output = tf.layers.reshape({ targetShape: [10, 10, 1] }).apply(latent) as tf.SymbolicTensor;

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 
-import { IMAGE_SHAPE } from '../constants';
+import { IMAGE_SHAPE, NUM_CLASSES, PIXEL_MAX, PIXEL_MIN } from '../constants';
 import { UserError } from '../errors';
 import { ArtifactStore, StoreError, joinKey } from '../storage/store';
 import { GeneratorMeta } from './generator';
@@ -44,6 +44,9 @@ export async function loadGenerator(
     throw error;
   }
 
+  const fieldProblem = metaProblem(meta);
+  if (fieldProblem) throw new UserError(`${store.url}: ${metaKey}: ${fieldProblem}`);
+
   const model = await loadModel(store, joinKey(trainOut, GENERATOR_PREFIX));
   const problem = shapeProblem(model, meta);
   if (problem) {
@@ -51,6 +54,30 @@ export async function loadGenerator(
     throw new UserError(`${store.url}: generator at '${trainOut}' ${problem}`);
   }
   return { model, meta };
+}
+
+/** Describes the first metadata field that the stages cannot work with, if any. */
+function metaProblem(meta: GeneratorMeta): string | undefined {
+  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+    return 'expected a JSON object of generator metadata';
+  }
+  const same = (left: unknown, right: unknown) => JSON.stringify(left) === JSON.stringify(right);
+  if (!Number.isInteger(meta.latentSize) || meta.latentSize < 1) {
+    return `latentSize is ${JSON.stringify(meta.latentSize)}, expected a positive integer`;
+  }
+  if (typeof meta.conditional !== 'boolean') {
+    return `conditional is ${JSON.stringify(meta.conditional)}, expected true or false`;
+  }
+  if (meta.numClasses !== NUM_CLASSES) {
+    return `numClasses is ${JSON.stringify(meta.numClasses)}, expected ${NUM_CLASSES}`;
+  }
+  if (!same(meta.imageShape, IMAGE_SHAPE)) {
+    return `imageShape is ${JSON.stringify(meta.imageShape)}, expected ${JSON.stringify(IMAGE_SHAPE)}`;
+  }
+  if (!same(meta.pixelRange, [PIXEL_MIN, PIXEL_MAX])) {
+    return `pixelRange is ${JSON.stringify(meta.pixelRange)}, expected [${PIXEL_MIN},${PIXEL_MAX}]`;
+  }
+  return undefined;
 }
 
 function shapeProblem(model: tf.LayersModel, meta: GeneratorMeta): string | undefined {
