@@ -198,7 +198,7 @@ async function findStoredMismatch(
       if (recorded !== expected) return `${MANIFEST_NAME} has another SHA-256 for ${split} ${role}`;
 
       // Reading the objects back lets a rerun repair objects that changed after prepare, which
-      // is what loadSplit's error tells the user to do.
+      // is the fix that loadSplit's error message recommends.
       const key = joinKey(out, existing.splits[split][role]);
       let body: Buffer;
       try {
