@@ -11,6 +11,7 @@ import {
   PIXEL_MIN,
 } from '../constants';
 import { UserError } from '../errors';
+import { isJsonObject } from '../json';
 import { ArtifactStore, StoreError, joinKey } from '../storage/store';
 
 export const DATASET_FORMAT = 'fashion-gan-dataset/1';
@@ -89,7 +90,7 @@ function checkManifest(manifest: unknown, where: string): asserts manifest is Da
         'Prepare the data set again.',
     );
 
-  if (!isObject(manifest)) {
+  if (!isJsonObject(manifest)) {
     const got = describeValue(manifest);
     throw new UserError(`${where} is not a data set manifest: expected a JSON object, got ${got}`);
   }
@@ -105,14 +106,14 @@ function checkManifest(manifest: unknown, where: string): asserts manifest is Da
   if (!Array.isArray(imageShape) || imageShape.join('x') !== IMAGE_SHAPE.join('x')) {
     throw invalid('imageShape', imageShape, `[${IMAGE_SHAPE.join(', ')}]`);
   }
-  if (!isObject(splits)) throw invalid('splits', splits, 'an object with train and test');
+  if (!isJsonObject(splits)) throw invalid('splits', splits, 'an object with train and test');
 
   // Field names by object key, because an entry edited to name the other split's objects passes
   // every check of its own fields, digests included.
   const fieldsByKey = new Map<string, string>();
   for (const split of ['train', 'test'] as const) {
     const entry = (splits as Record<string, unknown>)[split];
-    if (!isObject(entry)) throw invalid(`splits.${split}`, entry, 'an object');
+    if (!isJsonObject(entry)) throw invalid(`splits.${split}`, entry, 'an object');
     const { count, images, labels, imagesSha256, labelsSha256 } = entry as Record<string, unknown>;
     if (!Number.isInteger(count) || (count as number) < 1) {
       throw invalid(`splits.${split}.count`, count, 'an integer of at least 1');
@@ -258,9 +259,6 @@ export function classHistogram(labels: Uint8Array): number[] {
   return histogram;
 }
 
-function isObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Describes a JSON value in a message: missing, null, an array, or the value itself. */
 function describeValue(value: unknown): string {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 
 import { IMAGE_SHAPE, NUM_CLASSES, PIXEL_MAX, PIXEL_MIN } from '../constants';
 import { UserError } from '../errors';
+import { isJsonObject } from '../json';
 import { ArtifactStore, StoreError, joinKey } from '../storage/store';
 import { GeneratorMeta } from './generator';
 import { loadModel, saveModel } from './store-io';
@@ -58,7 +59,7 @@ export async function loadGenerator(
 
 /** Describes the first metadata field that the stages cannot work with, if any. */
 function metaProblem(meta: GeneratorMeta): string | undefined {
-  if (meta === null || typeof meta !== 'object' || Array.isArray(meta)) {
+  if (!isJsonObject(meta)) {
     return 'expected a JSON object of generator metadata';
   }
   const same = (left: unknown, right: unknown) => JSON.stringify(left) === JSON.stringify(right);

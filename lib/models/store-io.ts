@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 
 import { UserError } from '../errors';
+import { isJsonObject } from '../json';
 import { ArtifactStore, StoreError, joinKey } from '../storage/store';
 
 const MODEL_JSON = 'model.json';
@@ -151,14 +152,14 @@ function parseModelJson(body: unknown, where: string): ModelJson {
   const fail = (problem: string): never => {
     throw new UserError(`${where} is not a tfjs layers model: ${problem}`);
   };
-  if (!isObject(body)) fail(`expected a JSON object, got ${describeJson(body)}`);
+  if (!isJsonObject(body)) fail(`expected a JSON object, got ${describeJson(body)}`);
   const modelJson = body as Record<string, unknown>;
-  if (!isObject(modelJson.modelTopology)) fail('no modelTopology');
+  if (!isJsonObject(modelJson.modelTopology)) fail('no modelTopology');
   if (!Array.isArray(modelJson.weightsManifest)) fail('no weightsManifest');
 
   (modelJson.weightsManifest as unknown[]).forEach((group, g) => {
     const path = `weightsManifest[${g}]`;
-    if (!isObject(group)) fail(`${path} is not an object`);
+    if (!isJsonObject(group)) fail(`${path} is not an object`);
     const { paths, weights } = group as Record<string, unknown>;
     if (!Array.isArray(paths) || paths.some((shard) => typeof shard !== 'string' || shard === '')) {
       fail(`${path}.paths is not a list of file names`);
@@ -174,13 +175,13 @@ function parseModelJson(body: unknown, where: string): ModelJson {
 
 /** Returns what is wrong with one weights manifest entry, or undefined when it can be read. */
 function weightEntryProblem(entry: unknown): string | undefined {
-  if (!isObject(entry)) return 'is not an object';
+  if (!isJsonObject(entry)) return 'is not an object';
   const { name, shape, dtype, quantization } = entry as Record<string, unknown>;
   if (typeof name !== 'string') return 'has no name';
   if (!Array.isArray(shape) || shape.some((size) => !Number.isInteger(size) || size < 0)) {
     return `'${name}' has shape ${JSON.stringify(shape)}, expected a list of integers >= 0`;
   }
-  const storedDtype = isObject(quantization) ? (quantization as { dtype?: unknown }).dtype : dtype;
+  const storedDtype = isJsonObject(quantization) ? (quantization as { dtype?: unknown }).dtype : dtype;
   if (typeof storedDtype !== 'string' || !Object.hasOwn(BYTES_PER_VALUE, storedDtype)) {
     const known = Object.keys(BYTES_PER_VALUE).join(', ');
     return `'${name}' has dtype ${JSON.stringify(storedDtype)}, expected one of ${known}`;
@@ -194,9 +195,6 @@ function weightBytes(spec: tf.io.WeightsManifestEntry): number {
   return spec.shape.reduce((product, size) => product * size, 1) * BYTES_PER_VALUE[dtype];
 }
 
-function isObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 function describeJson(value: unknown): string {
   if (value === null) return 'null';

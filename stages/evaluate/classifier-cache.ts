@@ -3,6 +3,7 @@ import { createHash } from 'crypto';
 
 import { DatasetManifest, loadSplit } from '../../lib/dataset/prepared';
 import { UserError } from '../../lib/errors';
+import { isJsonObject } from '../../lib/json';
 import { Logger } from '../../lib/log/logger';
 import {
   ClassifierConfig,
@@ -165,7 +166,7 @@ async function readRecord(store: ArtifactStore, key: string): Promise<Classifier
   }
   const invalid = (problem: string) =>
     new UserError(`${store.url}: ${recordKey} ${problem}; delete '${key}/' to retrain`);
-  if (record === null || typeof record !== 'object') throw invalid('is not a JSON object');
+  if (!isJsonObject(record)) throw invalid('is not a JSON object');
   if (record.format !== CLASSIFIER_FORMAT) {
     throw invalid(`has format '${record.format}', expected '${CLASSIFIER_FORMAT}'`);
   }
